@@ -1,0 +1,141 @@
+package check
+
+import (
+	"log/slog"
+	"net/url"
+	"sync"
+
+	"github.com/rampart-scan/rampart/internal/baseline"
+	"github.com/rampart-scan/rampart/internal/identity"
+	"github.com/rampart-scan/rampart/internal/oob"
+	"github.com/rampart-scan/rampart/internal/plan"
+	"github.com/rampart-scan/rampart/internal/probe"
+	"github.com/rampart-scan/rampart/internal/spec"
+)
+
+// Depth is how thorough a scan is.
+type Depth string
+
+// Depths.
+const (
+	Quick    Depth = "quick"
+	Standard Depth = "standard"
+	Deep     Depth = "deep"
+)
+
+// ParseDepth accepts quick, standard or deep.
+func ParseDepth(s string) (Depth, bool) {
+	switch Depth(s) {
+	case Quick, Standard, Deep:
+		return Depth(s), true
+	}
+	return "", false
+}
+
+// Options are the scan settings families read.
+type Options struct {
+	Active bool
+	Depth  Depth
+	Seed   uint64
+}
+
+// Scan is the context a family runs in. Each family gets its own copy whose
+// Client counts against that family's budget share; everything else is shared.
+type Scan struct {
+	ID         string
+	Target     *url.URL
+	Spec       *spec.Spec // nil without a spec
+	Plan       *plan.Plan
+	Identities *identity.Set
+	Options    Options
+	Client     *probe.Client
+	Facts      *Facts
+	Baselines  *baseline.Store
+	Canary     *oob.Canary // nil when no canary runs
+	Catalogue  *Catalogue
+	Filter     RuleFilter
+	Logger     *slog.Logger
+
+	family string
+	sink   *Sink
+}
+
+// Sink receives findings from every family.
+type Sink struct {
+	mu       sync.Mutex
+	findings []Finding
+	onReport func(Finding)
+}
+
+// NewSink makes a sink; onReport (may be nil) is called for each finding as it arrives.
+func NewSink(onReport func(Finding)) *Sink { return &Sink{onReport: onReport} }
+
+// Findings returns every finding reported so far.
+func (k *Sink) Findings() []Finding {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]Finding(nil), k.findings...)
+}
+
+func (k *Sink) add(f Finding) {
+	k.mu.Lock()
+	k.findings = append(k.findings, f)
+	cb := k.onReport
+	k.mu.Unlock()
+	if cb != nil {
+		cb(f)
+	}
+}
+
+// ForFamily returns the family's copy of the scan.
+func (s *Scan) ForFamily(family string, sink *Sink) *Scan {
+	c := *s
+	c.family = family
+	c.sink = sink
+	if s.Client != nil {
+		c.Client = s.Client.ForFamily(family)
+	}
+	return &c
+}
+
+// Family is the name of the family this copy belongs to.
+func (s *Scan) Family() string { return s.family }
+
+// Enabled reports whether a rule is in the catalogue and selected by --only/--skip.
+func (s *Scan) Enabled(rule string) bool {
+	r, ok := s.Catalogue.Lookup(rule)
+	return ok && s.Filter.Allows(r)
+}
+
+// Report hands a finding to the engine. Findings of rules that are disabled are dropped.
+func (s *Scan) Report(f Finding) {
+	if !s.Enabled(f.Rule) || s.sink == nil {
+		return
+	}
+	f.Family = s.family
+	s.sink.add(f)
+}
+
+// Evidence turns an exchange into redacted evidence.
+func (s *Scan) Evidence(ex *probe.Exchange, note string) Evidence {
+	r := s.Client.Redactor()
+	return Evidence{Kind: EvidenceHTTP, Identity: ex.Identity, Request: r.FormatRequest(ex), Response: r.FormatResponse(ex), Note: note}
+}
+
+// Curl renders the exchange as a curl line.
+func (s *Scan) Curl(ex *probe.Exchange) string { return s.Client.Redactor().Curl(ex) }
+
+// RelPath is the exchange's path relative to the plan's base.
+func (s *Scan) RelPath(ex *probe.Exchange) string {
+	u, err := url.Parse(ex.URL)
+	if err != nil {
+		return "/"
+	}
+	rel, _ := s.Plan.RelPath(u)
+	return rel
+}
+
+// IsCatchAll reports whether the response is the target's "nothing here" answer.
+func (s *Scan) IsCatchAll(ex *probe.Exchange) bool {
+	return s.Baselines.IsCatchAll(s.RelPath(ex), ex)
+}

@@ -1,0 +1,27 @@
+// Package checks lists Rampart's check families: the one explicit list the engine runs.
+package checks
+
+import (
+	"github.com/rampart-scan/rampart/internal/check"
+)
+
+// All returns a fresh instance of every check family, in report order.
+// Families arrive with their issues; each lives in its own package under internal/checks.
+func All() []check.Check {
+	return []check.Check{}
+}
+
+// Catalogue builds the rule catalogue from the families' rules.
+func Catalogue(fams []check.Check) (*check.Catalogue, error) {
+	var rules []check.Rule
+	for _, f := range fams {
+		m := f.Meta()
+		for _, r := range m.Rules {
+			if r.Category == "" {
+				r.Category = m.Category
+			}
+			rules = append(rules, r)
+		}
+	}
+	return check.NewCatalogue(rules)
+}
