@@ -160,6 +160,17 @@ func remoteReader(ctx context.Context, c *http.Client, base *url.URL) openapi3.R
 
 var lineRe = regexp.MustCompile(`line (\d+)`)
 
+func parseErrData(name string, data []byte, err error) error {
+	e := parseErr(name, err).(*Error)
+	if e.Line > 0 {
+		lines := strings.Split(string(data), "\n")
+		if e.Line <= len(lines) && strings.Contains(lines[e.Line-1], "\t") {
+			e.Problem += " (a tab character: YAML indents with spaces)"
+		}
+	}
+	return e
+}
+
 func parseErr(name string, err error) error {
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "failed to unmarshal data: ")
@@ -192,7 +203,7 @@ func parse(ctx context.Context, data []byte, name string, loc *url.URL, reader o
 	}
 	version, err := detectVersion(data)
 	if err != nil {
-		return nil, parseErr(name, err)
+		return nil, parseErrData(name, data, err)
 	}
 	loader := openapi3.NewLoader()
 	loader.Context = ctx
