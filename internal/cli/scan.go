@@ -537,4 +537,3 @@ func progressPrinter(w io.Writer) func(engine.Event) {
 		}
 	}
 }
-

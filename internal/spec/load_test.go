@@ -146,12 +146,12 @@ func TestNoServersAndOddExamples(t *testing.T) {
 
 func TestBadSpecsGiveOneLineErrors(t *testing.T) {
 	cases := map[string]string{
-		"tab.yaml":         "tab",
-		"malformed.yaml":   "line",
-		"notopenapi.json":  "not an OpenAPI",
-		"v4.yaml":          "unsupported",
-		"does-not-exist":   "no such file",
-		"external/../":     "",
+		"tab.yaml":        "tab",
+		"malformed.yaml":  "line",
+		"notopenapi.json": "not an OpenAPI",
+		"v4.yaml":         "unsupported",
+		"does-not-exist":  "no such file",
+		"external/../":    "",
 	}
 	for name, want := range cases {
 		_, err := Load(context.Background(), filepath.Join("testdata", name), Options{})
