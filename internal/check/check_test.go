@@ -20,8 +20,8 @@ func TestFingerprint(t *testing.T) {
 
 func TestTemplatePath(t *testing.T) {
 	cases := map[string]string{
-		"/users/42":                                        "/users/{}",
-		"/orgs/acme/invoices/inv_1001":                     "/orgs/acme/invoices/{}",
+		"/users/42":                    "/users/{}",
+		"/orgs/acme/invoices/inv_1001": "/orgs/acme/invoices/{}",
 		"/files/3f2a9c1e-0b7d-4c1a-9e2f-1234567890ab/meta": "/files/{}/meta",
 		"/blobs/deadbeefdeadbeefdeadbeef":                  "/blobs/{}",
 		"/v1/items/{id}":                                   "/v1/items/{id}",

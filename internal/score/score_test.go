@@ -20,8 +20,8 @@ func TestCategory(t *testing.T) {
 	}{
 		{"clean", nil, 100},
 		{"one confirmed high", []check.Finding{f(check.High, check.Confirmed)}, 75},
-		{"likely medium", []check.Finding{f(check.Medium, check.Likely)}, 93},           // 100 - 7.5 rounds to 93 (banker-free round half away: 92.5 → 93)
-		{"possible critical", []check.Finding{f(check.Critical, check.Possible)}, 84},   // 100 - 16
+		{"likely medium", []check.Finding{f(check.Medium, check.Likely)}, 93},         // 100 - 7.5 rounds to 93 (banker-free round half away: 92.5 → 93)
+		{"possible critical", []check.Finding{f(check.Critical, check.Possible)}, 84}, // 100 - 16
 		{"floor", []check.Finding{f(check.Critical, check.Confirmed), f(check.Critical, check.Confirmed), f(check.Critical, check.Confirmed)}, 0},
 		{"info is free", []check.Finding{f(check.Info, check.Confirmed)}, 100},
 		{"suppressed is free", []check.Finding{{Severity: check.Critical, Confidence: check.Confirmed, Suppressed: &supp}}, 100},
