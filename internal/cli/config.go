@@ -84,6 +84,9 @@ type optionsConfig struct {
 	HAR            *string    `yaml:"har"`
 	DryRun         *bool      `yaml:"dry_run"`
 	Seed           *uint64    `yaml:"seed"`
+	FailOn         *string    `yaml:"fail_on"`
+	FailUnder      *int       `yaml:"fail_under"`
+	MinConfidence  *string    `yaml:"min_confidence"`
 }
 
 // loadConfig reads and strictly decodes a config file, expanding ${ENV} in every
@@ -161,7 +164,7 @@ func expandAll(cfg *fileConfig) error {
 		}
 	}
 	o := &cfg.Options
-	for _, s := range []*string{o.Depth, o.MaxDuration, o.ConnectTimeout, o.Timeout, o.Proxy, o.CACert, o.ClientCert, o.ClientKey, o.Format, o.HAR} {
+	for _, s := range []*string{o.Depth, o.MaxDuration, o.ConnectTimeout, o.Timeout, o.Proxy, o.CACert, o.ClientCert, o.ClientKey, o.Format, o.HAR, o.FailOn, o.MinConfidence} {
 		exp(s)
 	}
 	for _, l := range []stringList{o.AllowOrigin, o.Include, o.Exclude, o.Only, o.Skip, o.Header, o.Output} {

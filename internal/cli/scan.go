@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-scan/rampart/internal/check"
 	"github.com/rampart-scan/rampart/internal/checks"
 	"github.com/rampart-scan/rampart/internal/engine"
+	"github.com/rampart-scan/rampart/internal/gate"
 	"github.com/rampart-scan/rampart/internal/identity"
 	"github.com/rampart-scan/rampart/internal/probe"
 	"github.com/rampart-scan/rampart/internal/scanner"
@@ -59,6 +60,10 @@ type scanFlags struct {
 	har     string
 	dryRun  bool
 	seed    uint64
+
+	failOn        string
+	failUnder     int
+	minConfidence string
 }
 
 func (f *scanFlags) register(fs *pflag.FlagSet) {
@@ -97,6 +102,10 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.har, "har", "", "write every exchange (redacted) to this HAR file")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and send nothing")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed for sample values and random probes (0 = random)")
+
+	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding of this severity or worse is found (critical, high, medium, low, info)")
+	fs.IntVar(&f.failUnder, "fail-under", 0, "exit 1 when the score is below this")
+	fs.StringVar(&f.minConfidence, "min-confidence", "likely", "weakest confidence that counts for gates: confirmed, likely or possible")
 }
 
 func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -127,11 +136,12 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-// outputPlan is where the report goes.
+// outputPlan is where the report goes and which gates judge it.
 type outputPlan struct {
 	format  string
 	outputs [][2]string
 	har     string
+	gate    gate.Gate
 }
 
 // build merges the config file and the flags (flags win) into a scanner config.
@@ -307,6 +317,27 @@ func (f *scanFlags) build(fs *pflag.FlagSet, target string) (scanner.Config, out
 	}
 	out.har = str("har", f.har, o.HAR)
 	cfg.HAR = out.har != ""
+
+	// Gates.
+	if v := str("fail-on", f.failOn, o.FailOn); v != "" {
+		sev, err := check.ParseSeverity(v)
+		if err != nil {
+			return cfg, out, usagef(fmt.Errorf("--fail-on: %w", err))
+		}
+		out.gate.FailOn = &sev
+	}
+	if set("fail-under") || o.FailUnder != nil {
+		n := intOpt("fail-under", f.failUnder, o.FailUnder)
+		if n < 0 || n > 100 {
+			return cfg, out, usagef(fmt.Errorf("--fail-under %d: want 0-100", n))
+		}
+		out.gate.FailUnder = &n
+	}
+	conf, err := check.ParseConfidence(str("min-confidence", f.minConfidence, o.MinConfidence))
+	if err != nil {
+		return cfg, out, usagef(fmt.Errorf("--min-confidence: %w", err))
+	}
+	out.gate.MinConfidence = conf
 	return cfg, out, nil
 }
 
@@ -472,18 +503,14 @@ func runScan(ctx context.Context, cfg scanner.Config, out outputPlan, stdout, st
 		}
 	}
 	interrupted := errors.Is(ctx.Err(), context.Canceled)
-	incomplete := false
-	for _, f := range rep.Families {
-		if f.Status == engine.StatusError || f.Status == engine.StatusBudgetExhausted {
-			incomplete = true
-		}
+	failures := out.gate.Evaluate(rep)
+	for _, f := range failures {
+		fmt.Fprintf(stderr, "rampart: gate failed: %s\n", f)
 	}
-	for _, w := range rep.Warnings {
-		if strings.Contains(w, "--max-duration") {
-			incomplete = true
-		}
+	if res.Incomplete && !interrupted {
+		fmt.Fprintln(stderr, "rampart: scan incomplete (see the families' statuses and warnings)")
 	}
-	if code := outcomeCode(interrupted, false, incomplete); code != ExitOK {
+	if code := outcomeCode(interrupted, len(failures) > 0, res.Incomplete); code != ExitOK {
 		return exitError{code}
 	}
 	return nil

@@ -17,6 +17,7 @@ type Budget struct {
 	used     int
 	reserved map[string]int
 	spent    map[string]int
+	refused  int
 }
 
 // NewBudget makes a budget of total requests (0 = unlimited).
@@ -55,10 +56,8 @@ func (b *Budget) Take(family string) error {
 	defer b.mu.Unlock()
 	if b.total > 0 {
 		own := b.spent[family] < b.reserved[family]
-		if !own && b.committed() >= b.total {
-			return ErrBudgetExhausted
-		}
-		if b.used >= b.total {
+		if (!own && b.committed() >= b.total) || b.used >= b.total {
+			b.refused++
 			return ErrBudgetExhausted
 		}
 	}
@@ -89,4 +88,11 @@ func (b *Budget) Left() int {
 		return -1
 	}
 	return max(0, b.total-b.used)
+}
+
+// Refused is how many requests the budget turned away.
+func (b *Budget) Refused() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.refused
 }

@@ -85,6 +85,8 @@ type Outcome struct {
 	Plan   *plan.Plan
 	// DryRun is the plan summary for --dry-run.
 	DryRun *DryRun
+	// Incomplete is true when a family errored, the budget ran out or --max-duration passed.
+	Incomplete bool
 }
 
 // DryRun describes what a scan would do.
@@ -207,6 +209,21 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		defer cancel()
 	}
 
+	// fail ends phase 1; an interruption still yields a (partial, empty) report.
+	var warnings []string
+	fail := func(err error) (*Outcome, error) {
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			return nil, err
+		}
+		warnings = append(warnings, "interrupted during preparation, before the checks ran")
+		rep := report.Build(report.Input{
+			Version: cfg.Version, ScanID: scanID, Target: target.String(), StartedAt: started, Duration: time.Since(started),
+			Options: report.Options{Active: cfg.Active, Depth: string(depth), Rate: cfg.Rate, Concurrency: client.Concurrency(), MaxRequests: cfg.MaxRequests, Identities: identityInfo(ids)},
+			Result:  &engine.Result{Interrupted: true}, Stats: client.Stats(), Warnings: warnings,
+		})
+		return &Outcome{Report: rep, HAR: har, Incomplete: true}, nil
+	}
+
 	// Phase 1: spec.
 	var sp *spec.Spec
 	if cfg.SpecSource != "" {
@@ -214,13 +231,13 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		if tr == nil {
 			t, err := probe.NewTransport(pcfg)
 			if err != nil {
-				return nil, &UsageError{err}
+				return fail(&UsageError{err})
 			}
 			tr = t
 		}
 		sp, err = spec.Load(ctx, cfg.SpecSource, spec.Options{HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}})
 		if err != nil {
-			return nil, &TargetError{err}
+			return fail(&TargetError{err})
 		}
 	}
 	prep := client.ForFamily("prepare")
@@ -239,17 +256,16 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if _, err := prep.Do(ctx, &probe.Request{Method: http.MethodGet, URL: base.String() + "/"}); err != nil {
 		var forbidden *probe.ErrForbidden
 		if !errors.As(err, &forbidden) {
-			return nil, &TargetError{fmt.Errorf("target %s unreachable: %w", base.Redacted(), rootCause(err))}
+			return fail(&TargetError{fmt.Errorf("target %s unreachable: %w", base.Redacted(), rootCause(err))})
 		}
 	}
 	bl := baseline.NewStore(seed)
-	var warnings []string
 	var p *plan.Plan
 	popts := plan.Options{Base: base, Include: cfg.Include, Exclude: cfg.Exclude, Seed: seed}
 	if sp == nil {
 		found, src, err := discover.FindSpec(ctx, prep, urlFor)
 		if err != nil {
-			return nil, &TargetError{err}
+			return fail(&TargetError{err})
 		}
 		if found != nil {
 			sp = found
@@ -263,25 +279,25 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	} else {
 		eps, derr := discover.Endpoints(ctx, prep, urlFor, bl, nil)
 		if derr != nil && ctx.Err() == nil {
-			return nil, &TargetError{derr}
+			return fail(&TargetError{derr})
 		}
 		warnings = append(warnings, fmt.Sprintf("no spec found; discovered %d endpoint(s) from the built-in path list", len(eps)))
 		p, err = plan.FromEndpoints(eps, popts)
 	}
 	if err != nil {
-		return nil, &UsageError{err}
+		return fail(&UsageError{err})
 	}
 	policy.Classifier = p
 
 	// Identities.
 	if err := ids.RegisterLogins(policy, client); err != nil {
-		return nil, &UsageError{err}
+		return fail(&UsageError{err})
 	}
 	if err := ids.LoginAll(ctx, prep); err != nil {
 		if isNetwork(err) {
-			return nil, &TargetError{err}
+			return fail(&TargetError{err})
 		}
-		return nil, &UsageError{err}
+		return fail(&UsageError{err})
 	}
 	for _, id := range ids.All() {
 		for _, s := range id.Secrets() {
@@ -330,8 +346,14 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if err != nil {
 		return nil, &UsageError{err}
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		warnings = append(warnings, "scan stopped at --max-duration "+cfg.MaxDuration.String())
+	case errors.Is(ctx.Err(), context.Canceled):
+		warnings = append(warnings, "interrupted: this report is partial")
+	}
+	if n := client.Budget().Refused(); n > 0 {
+		warnings = append(warnings, fmt.Sprintf("request budget exhausted: %d request(s) not sent (raise --max-requests)", n))
 	}
 	rep := report.Build(report.Input{
 		Version: cfg.Version, ScanID: scanID, Target: base.String(), Spec: specInfo(sp, cfg.SpecSource),
@@ -339,7 +361,8 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		Options: report.Options{Active: cfg.Active, Depth: string(depth), Rate: cfg.Rate, Concurrency: client.Concurrency(), MaxRequests: cfg.MaxRequests, Identities: identityInfo(ids)},
 		Result:  res, Skipped: p.Skipped, Stats: client.Stats(), Warnings: warnings,
 	})
-	return &Outcome{Report: rep, HAR: har, Plan: p}, nil
+	incomplete := res.Incomplete || client.Budget().Refused() > 0 || errors.Is(ctx.Err(), context.DeadlineExceeded)
+	return &Outcome{Report: rep, HAR: har, Plan: p, Incomplete: incomplete}, nil
 }
 
 func specInfo(s *spec.Spec, source string) *report.SpecInfo {
