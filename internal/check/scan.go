@@ -39,6 +39,9 @@ type Options struct {
 	Seed   uint64
 }
 
+// CanaryFact publishes the out-of-band canary (absent when none runs).
+var CanaryFact = NewKey[*oob.Canary]("canary")
+
 // Scan is the context a family runs in. Each family gets its own copy whose
 // Client counts against that family's budget share; everything else is shared.
 type Scan struct {

@@ -340,6 +340,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	if canary != nil {
 		scan.Canary = canary
+		check.Put(scan.Facts, check.CanaryFact, canary)
 	}
 	eng := &engine.Engine{Checks: cfg.Checks, Progress: cfg.Progress}
 	res, err := eng.Run(ctx, scan)
