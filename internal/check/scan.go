@@ -37,6 +37,16 @@ type Options struct {
 	Active bool
 	Depth  Depth
 	Seed   uint64
+	// JWT is key material the tester supplied (--jwt-secret, --jwt-private-key,
+	// --jwt-public-key): for single-claim audits only, never for claim escalation.
+	JWT JWTKeys
+}
+
+// JWTKeys is token key material given by the tester.
+type JWTKeys struct {
+	Secret        string
+	PrivateKeyPEM []byte
+	PublicKeyPEM  []byte
 }
 
 // CanaryFact publishes the out-of-band canary (absent when none runs).
@@ -142,3 +152,17 @@ func (s *Scan) RelPath(ex *probe.Exchange) string {
 func (s *Scan) IsCatchAll(ex *probe.Exchange) bool {
 	return s.Baselines.IsCatchAll(s.RelPath(ex), ex)
 }
+
+// SpecLocation is where an operation is declared, or nil for undocumented ones.
+func SpecLocation(o *plan.Operation) *Location {
+	if o == nil || o.Spec == nil || o.Spec.Location.Line == 0 {
+		return nil
+	}
+	return &Location{File: o.Spec.Location.File, Line: o.Spec.Location.Line}
+}
+
+// Inconclusive reports whether a status makes a differential inconclusive (CONTRACTS §9).
+func Inconclusive(status int) bool { return status == 429 || status == 503 }
+
+// OK reports whether a status is 2xx.
+func OK(status int) bool { return status >= 200 && status < 300 }

@@ -3,12 +3,15 @@ package checks
 
 import (
 	"github.com/rampart-scan/rampart/internal/check"
+	"github.com/rampart-scan/rampart/internal/checks/authn"
 )
 
 // All returns a fresh instance of every check family, in report order.
 // Families arrive with their issues; each lives in its own package under internal/checks.
 func All() []check.Check {
-	return []check.Check{}
+	return []check.Check{
+		authn.New(),
+	}
 }
 
 // Catalogue builds the rule catalogue from the families' rules.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -246,5 +247,23 @@ func TestRulesAndVersion(t *testing.T) {
 	}
 	if code, out, _ := run(t, context.Background(), "version"); code != 0 || !strings.Contains(out, Version) {
 		t.Error("version")
+	}
+}
+
+var updateDocs = flag.Bool("update", false, "rewrite docs/rules.md")
+
+// TestRulesDocIsFresh fails when docs/rules.md no longer matches the catalogue.
+func TestRulesDocIsFresh(t *testing.T) {
+	code, out, _ := run(t, context.Background(), "rules", "--format", "markdown")
+	if code != 0 {
+		t.Fatal("rules failed")
+	}
+	p := filepath.Join("..", "..", "docs", "rules.md")
+	if *updateDocs {
+		os.WriteFile(p, []byte(out), 0o644)
+	}
+	want, _ := os.ReadFile(p)
+	if string(want) != out {
+		t.Fatal("docs/rules.md is stale: run go test ./internal/cli -run TestRulesDocIsFresh -update")
 	}
 }

@@ -18,6 +18,15 @@ type fileConfig struct {
 	Spec       string           `yaml:"spec"`
 	Identities []identityConfig `yaml:"identities"`
 	Options    optionsConfig    `yaml:"options"`
+	JWT        jwtConfig        `yaml:"jwt"`
+}
+
+// jwtConfig holds key material a tester was given; the JWT family uses it for
+// single-claim audits only (CONTRACTS §1). Paths are relative to the config file.
+type jwtConfig struct {
+	Secret     string `yaml:"secret"`
+	PrivateKey string `yaml:"private_key"`
+	PublicKey  string `yaml:"public_key"`
 }
 
 type identityConfig struct {
@@ -112,6 +121,12 @@ func loadConfig(path string) (*fileConfig, error) {
 		}
 	}
 	rel(&cfg.Spec)
+	if !strings.Contains(cfg.JWT.PrivateKey, "-----BEGIN") {
+		rel(&cfg.JWT.PrivateKey)
+	}
+	if !strings.Contains(cfg.JWT.PublicKey, "-----BEGIN") {
+		rel(&cfg.JWT.PublicKey)
+	}
 	rel(cfg.Options.CACert)
 	rel(cfg.Options.ClientCert)
 	rel(cfg.Options.ClientKey)
@@ -144,6 +159,9 @@ func expandAll(cfg *fileConfig) error {
 	}
 	exp(&cfg.Target)
 	exp(&cfg.Spec)
+	exp(&cfg.JWT.Secret)
+	exp(&cfg.JWT.PrivateKey)
+	exp(&cfg.JWT.PublicKey)
 	for i := range cfg.Identities {
 		id := &cfg.Identities[i]
 		exp(&id.Name)

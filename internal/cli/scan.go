@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -61,6 +62,10 @@ type scanFlags struct {
 	dryRun  bool
 	seed    uint64
 
+	jwtSecret     string
+	jwtPrivateKey string
+	jwtPublicKey  string
+
 	failOn        string
 	failUnder     int
 	minConfidence string
@@ -102,6 +107,10 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.har, "har", "", "write every exchange (redacted) to this HAR file")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and send nothing")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed for sample values and random probes (0 = random)")
+
+	fs.StringVar(&f.jwtSecret, "jwt-secret", "", "HMAC secret of the API's tokens, if you were given it (claims audits only)")
+	fs.StringVar(&f.jwtPrivateKey, "jwt-private-key", "", "PEM private key of the API's tokens, if you were given it (claims audits only)")
+	fs.StringVar(&f.jwtPublicKey, "jwt-public-key", "", "PEM public key of the API's tokens")
 
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding of this severity or worse is found (critical, high, medium, low, info)")
 	fs.IntVar(&f.failUnder, "fail-under", 0, "exit 1 when the score is below this")
@@ -317,6 +326,38 @@ func (f *scanFlags) build(fs *pflag.FlagSet, target string) (scanner.Config, out
 	}
 	out.har = str("har", f.har, o.HAR)
 	cfg.HAR = out.har != ""
+
+	// JWT key material.
+	cfg.JWT.Secret = fc.JWT.Secret
+	if set("jwt-secret") {
+		if cfg.JWT.Secret, err = identity.ExpandEnv(f.jwtSecret); err != nil {
+			return cfg, out, usagef(err)
+		}
+	}
+	for _, k := range []struct {
+		flag, fv, cv string
+		dst          *[]byte
+	}{{"jwt-private-key", f.jwtPrivateKey, fc.JWT.PrivateKey, &cfg.JWT.PrivateKeyPEM}, {"jwt-public-key", f.jwtPublicKey, fc.JWT.PublicKey, &cfg.JWT.PublicKeyPEM}} {
+		v := k.cv
+		if set(k.flag) {
+			v = k.fv
+		}
+		if v == "" {
+			continue
+		}
+		if strings.Contains(v, "-----BEGIN") {
+			*k.dst = []byte(v)
+			continue
+		}
+		data, err := os.ReadFile(v)
+		if err != nil {
+			return cfg, out, usagef(fmt.Errorf("--%s: %w", k.flag, unwrapPath(err)))
+		}
+		if !strings.Contains(string(data), "-----BEGIN") {
+			return cfg, out, usagef(fmt.Errorf("--%s %s: not a PEM file", k.flag, v))
+		}
+		*k.dst = data
+	}
 
 	// Gates.
 	if v := str("fail-on", f.failOn, o.FailOn); v != "" {

@@ -442,7 +442,11 @@ func foldShared(fs []check.Finding, cat *check.Catalogue) []check.Finding {
 	groups := map[string][]int{}
 	for i, f := range fs {
 		if r, _ := cat.Lookup(f.Rule); r.Shared {
-			groups[f.Rule] = append(groups[f.Rule], i)
+			k := f.Rule
+			if f.Parameter != nil {
+				k += "\x00" + f.Parameter.In + ":" + f.Parameter.Name
+			}
+			groups[k] = append(groups[k], i)
 		}
 	}
 	drop := map[int]bool{}
@@ -452,8 +456,8 @@ func foldShared(fs []check.Finding, cat *check.Catalogue) []check.Finding {
 		rules = append(rules, r)
 	}
 	sort.Strings(rules)
-	for _, rule := range rules {
-		idxs := groups[rule]
+	for _, gk := range rules {
+		idxs := groups[gk]
 		ops := map[check.Endpoint]bool{}
 		for _, i := range idxs {
 			if fs[i].Method != "*" {

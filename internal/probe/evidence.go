@@ -101,11 +101,16 @@ func (r *Redactor) Curl(ex *Exchange) string {
 		}
 	}
 	cred := map[string]bool{}
-	for i, h := range ex.CredHeaders {
-		cred[http.CanonicalHeaderKey(h)] = true
-		parts = append(parts, "-H", fmt.Sprintf("\"%s: $%s\"", h, EnvVar(ex.Identity, h, i == 0)))
-	}
 	show := shownSet(ex.ShowHeaders)
+	first := true
+	for _, h := range ex.CredHeaders {
+		if show[http.CanonicalHeaderKey(h)] {
+			continue // shown literally below (a forged or made-up value)
+		}
+		cred[http.CanonicalHeaderKey(h)] = true
+		parts = append(parts, "-H", fmt.Sprintf("\"%s: $%s\"", h, EnvVar(ex.Identity, h, first)))
+		first = false
+	}
 	keys := make([]string, 0, len(ex.RequestHead))
 	for k := range ex.RequestHead {
 		keys = append(keys, k)

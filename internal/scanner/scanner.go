@@ -49,6 +49,7 @@ type Config struct {
 	Include, Exclude []string
 	Only, Skip       []string
 
+	JWT        check.JWTKeys
 	Proxy      string
 	CACert     string
 	Insecure   bool

@@ -1,0 +1,93 @@
+// Package checktest runs check families against test targets (httptest servers
+// on loopback) through the real scanner, for the families' own tests.
+package checktest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rampart-scan/rampart/internal/check"
+	"github.com/rampart-scan/rampart/internal/identity"
+	"github.com/rampart-scan/rampart/internal/report"
+	"github.com/rampart-scan/rampart/internal/scanner"
+)
+
+// Target is a test API.
+type Target struct {
+	Handler http.Handler
+	// Spec is the OpenAPI document (YAML); empty for discovery.
+	Spec       string
+	Identities []*identity.Identity
+	Active     bool
+}
+
+// Scan runs the families against the target and returns the validated report.
+func Scan(t *testing.T, tg Target, fams ...check.Check) *report.Report {
+	t.Helper()
+	srv := httptest.NewServer(tg.Handler)
+	t.Cleanup(srv.Close)
+	cfg := scanner.Config{
+		Target: srv.URL, Identities: tg.Identities, Active: tg.Active, Depth: check.Standard,
+		MaxDuration: 2 * time.Minute, Timeout: 5 * time.Second, ConnectTimeout: 2 * time.Second,
+		Concurrency: 8, MaxRequests: 5000, Burst: 20, Seed: 1, Version: "test", Checks: fams,
+	}
+	if tg.Spec != "" {
+		p := filepath.Join(t.TempDir(), "openapi.yaml")
+		if err := os.WriteFile(p, []byte(tg.Spec), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg.SpecSource = p
+	}
+	var rules []check.Rule
+	for _, f := range fams {
+		m := f.Meta()
+		for _, r := range m.Rules {
+			if r.Category == "" {
+				r.Category = m.Category
+			}
+			rules = append(rules, r)
+		}
+	}
+	cat, err := check.NewCatalogue(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Catalogue = cat
+	out, err := scanner.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	return out.Report
+}
+
+// Find returns the findings of a rule.
+func Find(r *report.Report, rule string) []check.Finding {
+	var out []check.Finding
+	for _, f := range r.Findings {
+		if f.Rule == rule {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Above returns findings more severe than sev.
+func Above(r *report.Report, sev check.Severity) []check.Finding {
+	var out []check.Finding
+	for _, f := range r.Findings {
+		if f.Severity > sev {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Key is an identity with one header.
+func Key(name, header, value string) *identity.Identity {
+	return &identity.Identity{IDName: name, Role: identity.RoleUser, Headers: http.Header{http.CanonicalHeaderKey(header): {value}}}
+}
