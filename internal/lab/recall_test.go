@@ -1,9 +1,12 @@
 package lab_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -133,5 +136,30 @@ func TestPrintConfig(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("config lacks %q", want)
 		}
+	}
+}
+
+func TestLabServes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, []string{"lab", "--mode", "hardened", "--addr", "127.0.0.1:0"}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := strings.TrimSpace(line[strings.Index(line, "http://"):])
+	resp, err := http.Get(url + "/openapi.yaml")
+	if err != nil || resp.StatusCode != 200 || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("lab not serving: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	go io.Copy(io.Discard, pr)
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("lab exit %d", code)
 	}
 }
