@@ -4,6 +4,7 @@ package checks
 import (
 	"github.com/rampart-scan/rampart/internal/check"
 	"github.com/rampart-scan/rampart/internal/checks/authn"
+	"github.com/rampart-scan/rampart/internal/checks/bola"
 )
 
 // All returns a fresh instance of every check family, in report order.
@@ -11,6 +12,7 @@ import (
 func All() []check.Check {
 	return []check.Check{
 		authn.New(),
+		bola.New(),
 	}
 }
 

@@ -31,6 +31,7 @@ var tenantRows = map[string][]map[string]any{
 // files is the lab's virtual file system; paths outside /data are canned.
 var files = map[string]string{
 	"/data/tenant_a/report.txt":  "tenant_a report: pipeline 12 deals\n",
+	"/data/tenant_b/report.txt":  "tenant_b report: Initech acquisition, due diligence in progress\n",
 	"/data/tenant_b/payroll.csv": "name,salary\nHank Scorpio,250000\n",
 	"/etc/passwd":                "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n",
 }

@@ -131,8 +131,7 @@ func (p *IDPool) Lookup(id *identity.Identity, template, param string) (string, 
 		}
 	}
 	fields := p.byField[name]
-	lp := strings.ToLower(param)
-	for _, cand := range []string{lp, strings.TrimSuffix(lp, "_id"), strings.TrimSuffix(lp, "id"), strings.TrimSuffix(lp, "_slug") + "_slug"} {
+	for _, cand := range fieldCandidates(param) {
 		if vs := fields[cand]; len(vs) > 0 {
 			return vs[0], true
 		}
@@ -220,4 +219,61 @@ func (p *Plan) Harvest(ctx context.Context, c *probe.Client, ids []*identity.Ide
 
 func isFatal(err error) bool {
 	return errors.Is(err, probe.ErrBudgetExhausted)
+}
+
+var idSuffixes = []string{"_id", "id", "_uuid", "uuid", "_slug", "_key", "_name", "_ref", "_code"}
+
+// fieldCandidates lists response field names that may hold a path parameter's
+// value: project_id → project_id, project, project_slug...; the suffix alone
+// (slug, key) only for non-id suffixes.
+func fieldCandidates(param string) []string {
+	lp := strings.ToLower(camelToSnake(param))
+	out := []string{lp}
+	for _, suf := range idSuffixes {
+		if base, ok := strings.CutSuffix(lp, suf); ok && base != "" {
+			base = strings.TrimSuffix(base, "_")
+			out = append(out, base, base+"_id")
+			if s := strings.TrimPrefix(suf, "_"); s != "id" && s != "uuid" {
+				out = append(out, s)
+			}
+			break
+		}
+	}
+	return out
+}
+
+func camelToSnake(s string) string {
+	return strings.ToLower(camel.ReplaceAllString(s, "${1}_${2}"))
+}
+
+// Collections returns every collection template with the IDs the identity saw in it.
+func (p *IDPool) Collections(id *identity.Identity) map[string][]string {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := map[string][]string{}
+	for k, v := range p.byCollection[idName(id)] {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// Seen reports whether the identity saw value v in any response field or collection.
+func (p *IDPool) Seen(id *identity.Identity, v string) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for _, ids := range p.byCollection[idName(id)] {
+		for _, x := range ids {
+			if x == v {
+				return true
+			}
+		}
+	}
+	for _, vals := range p.byField[idName(id)] {
+		for _, x := range vals {
+			if x == v {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -310,13 +310,19 @@ func (p *Plan) PathParams(o *Operation, id *identity.Identity) map[string]string
 	s := p.Sampler(o)
 	out := map[string]string{}
 	for _, name := range TemplateParams(o.Path) {
-		if v, ok := p.IDs.Lookup(id, o.Path, name); ok {
-			out[name] = v
-			continue
-		}
 		var sp *spec.Parameter
 		if o.Spec != nil {
 			sp = o.Spec.Param("path", name)
+		}
+		if TenantParam(name) {
+			if v, ok := TenantValue(id, sp); ok {
+				out[name] = v
+				continue
+			}
+		}
+		if v, ok := p.IDs.Lookup(id, o.Path, name); ok {
+			out[name] = v
+			continue
 		}
 		if sp != nil {
 			out[name] = s.ParamValue(sp)
@@ -365,12 +371,18 @@ func (p *Plan) Request(o *Operation, id *identity.Identity) *probe.Request {
 			if !prm.Required || prm.In == "path" {
 				continue
 			}
+			v := s.ParamValue(prm)
+			if TenantParam(prm.Name) {
+				if tv, ok := TenantValue(id, prm); ok {
+					v = tv
+				}
+			}
 			switch prm.In {
 			case "query":
-				q.Set(prm.Name, s.ParamValue(prm))
+				q.Set(prm.Name, v)
 			case "header":
 				if !probe.IsCredentialHeader(prm.Name) {
-					h.Set(prm.Name, s.ParamValue(prm))
+					h.Set(prm.Name, v)
 				}
 			}
 		}
