@@ -77,7 +77,15 @@ type Scan struct {
 type Sink struct {
 	mu       sync.Mutex
 	findings []Finding
+	warnings []string
 	onReport func(Finding)
+}
+
+// Warnings returns what families warned about (a failed restore, say).
+func (k *Sink) Warnings() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]string(nil), k.warnings...)
 }
 
 // NewSink makes a sink; onReport (may be nil) is called for each finding as it arrives.
@@ -127,6 +135,16 @@ func (s *Scan) Report(f Finding) {
 	}
 	f.Family = s.family
 	s.sink.add(f)
+}
+
+// Warn adds a line to the report's warnings (e.g. a write this scan could not undo).
+func (s *Scan) Warn(msg string) {
+	if s.sink == nil {
+		return
+	}
+	s.sink.mu.Lock()
+	s.sink.warnings = append(s.sink.warnings, s.family+": "+msg)
+	s.sink.mu.Unlock()
 }
 
 // Evidence turns an exchange into redacted evidence.

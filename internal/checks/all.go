@@ -5,6 +5,7 @@ import (
 	"github.com/rampart-scan/rampart/internal/check"
 	"github.com/rampart-scan/rampart/internal/checks/authn"
 	"github.com/rampart-scan/rampart/internal/checks/bola"
+	"github.com/rampart-scan/rampart/internal/checks/property"
 )
 
 // All returns a fresh instance of every check family, in report order.
@@ -13,6 +14,7 @@ func All() []check.Check {
 	return []check.Check{
 		authn.New(),
 		bola.New(),
+		property.New(),
 	}
 }
 

@@ -49,6 +49,8 @@ type Result struct {
 	Incomplete bool
 	// Interrupted is true when the scan's context was cancelled from outside.
 	Interrupted bool
+	// Warnings are the families' warnings (writes that could not be undone, ...).
+	Warnings []string
 }
 
 // Engine runs families.
@@ -162,6 +164,7 @@ func (e *Engine) Run(ctx context.Context, base *check.Scan) (*Result, error) {
 		res.Incomplete = true
 	}
 	res.Findings = Finalize(sink.Findings(), base.Catalogue)
+	res.Warnings = sink.Warnings()
 	return res, nil
 }
 

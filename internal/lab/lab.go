@@ -54,7 +54,7 @@ type module struct {
 
 // modules is the one explicit list of the lab's parts.
 func modules() []module {
-	return []module{seedModule(), authnModule(), bolaModule()}
+	return []module{seedModule(), authnModule(), bolaModule(), propertyModule()}
 }
 
 // Lab is one lab instance.
@@ -63,14 +63,18 @@ type Lab struct {
 	mux  *http.ServeMux
 	spec string
 
-	mu      sync.Mutex
-	notes   []note
-	counter int
+	mu       sync.Mutex
+	notes    []note
+	counter  int
+	profiles map[string]*profile
 }
 
 // New builds a lab in the given mode.
 func New(mode Mode) *Lab {
-	l := &Lab{Mode: mode, mux: http.NewServeMux()}
+	l := &Lab{Mode: mode, mux: http.NewServeMux(), profiles: map[string]*profile{}}
+	for _, u := range users {
+		l.profiles[u.Name] = &profile{Username: u.Name, Tenant: u.Tenant, Role: u.Role, DisplayName: u.Name, Locale: "en-GB"}
+	}
 	mods := modules()
 	for _, m := range mods {
 		m.routes(l, l.mux)

@@ -354,6 +354,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	case errors.Is(ctx.Err(), context.Canceled):
 		warnings = append(warnings, "interrupted: this report is partial")
 	}
+	warnings = append(warnings, res.Warnings...)
 	if n := client.Budget().Refused(); n > 0 {
 		warnings = append(warnings, fmt.Sprintf("request budget exhausted: %d request(s) not sent (raise --max-requests)", n))
 	}

@@ -123,6 +123,12 @@ func (f *Family) adjacent(ctx context.Context, s *check.Scan, id *identity.Ident
 		if !ok {
 			continue
 		}
+		hi := n
+		for _, x := range own {
+			if p, v, ok := splitID(x); ok && p == prefix && v > hi {
+				hi = v
+			}
+		}
 		exOwn, err := f.do(ctx, s, build(s, op, id, id, selectors(op)))
 		if err != nil || !usable(s, exOwn) {
 			return err
@@ -131,7 +137,7 @@ func (f *Family) adjacent(ctx context.Context, s *check.Scan, id *identity.Ident
 		for _, x := range own {
 			mine[x] = true
 		}
-		for _, cand := range []int64{n + 1, n - 1, n + 2} {
+		for _, cand := range []int64{n + 1, n - 1, hi + 1, n + 2} {
 			guess := prefix + strconv.FormatInt(cand, 10)
 			if cand < 0 || mine[guess] {
 				continue
