@@ -4,6 +4,7 @@ package checks
 import (
 	"github.com/rampart-scan/rampart/internal/check"
 	"github.com/rampart-scan/rampart/internal/checks/authn"
+	"github.com/rampart-scan/rampart/internal/checks/bfla"
 	"github.com/rampart-scan/rampart/internal/checks/bola"
 	"github.com/rampart-scan/rampart/internal/checks/property"
 )
@@ -14,6 +15,7 @@ func All() []check.Check {
 	return []check.Check{
 		authn.New(),
 		bola.New(),
+		bfla.New(),
 		property.New(),
 	}
 }

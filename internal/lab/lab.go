@@ -54,7 +54,7 @@ type module struct {
 
 // modules is the one explicit list of the lab's parts.
 func modules() []module {
-	return []module{seedModule(), authnModule(), bolaModule(), propertyModule()}
+	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule()}
 }
 
 // Lab is one lab instance.
@@ -67,11 +67,12 @@ type Lab struct {
 	notes    []note
 	counter  int
 	profiles map[string]*profile
+	projects map[int]*project
 }
 
 // New builds a lab in the given mode.
 func New(mode Mode) *Lab {
-	l := &Lab{Mode: mode, mux: http.NewServeMux(), profiles: map[string]*profile{}}
+	l := &Lab{Mode: mode, mux: http.NewServeMux(), profiles: map[string]*profile{}, projects: map[int]*project{}}
 	for _, u := range users {
 		l.profiles[u.Name] = &profile{Username: u.Name, Tenant: u.Tenant, Role: u.Role, DisplayName: u.Name, Locale: "en-GB"}
 	}
@@ -102,8 +103,27 @@ func Manifest() []Flaw {
 // Spec is the lab's OpenAPI document.
 func (l *Lab) Spec() string { return l.spec }
 
-// ServeHTTP serves the lab.
-func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the lab. OPTIONS answers with the methods the path's
+// routes register, as web frameworks do.
+func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := l.mux.Handler(probe); pattern != "" && pattern != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			l.headers(w, false)
+			w.Header().Set("Allow", strings.Join(append(allow, http.MethodOptions), ", "))
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	l.mux.ServeHTTP(w, r)
+}
 
 func (l *Lab) vulnerable() bool { return l.Mode == Vulnerable }
 
