@@ -343,6 +343,9 @@ func (f *Family) RunWrites(ctx context.Context, s *check.Scan) error {
 			continue
 		}
 		if s.Enabled(RuleUndocumentedMethod) {
+			if err := f.learnAllow(ctx, s, create, ops, param, item); err != nil {
+				return err
+			}
 			for _, m := range f.allowed[item] {
 				if err := f.tryMethod(ctx, s, create, ops, param, m); err != nil {
 					return err
@@ -356,6 +359,42 @@ func (f *Family) RunWrites(ctx context.Context, s *check.Scan) error {
 		}
 	}
 	return nil
+}
+
+// learnAllow asks a real item (created for the purpose) which methods it allows,
+// for APIs that answer OPTIONS only on existing objects.
+func (f *Family) learnAllow(ctx context.Context, s *check.Scan, create *plan.Operation, ops map[string]*plan.Operation, param, item string) error {
+	if len(f.allowed[item]) > 0 {
+		return nil
+	}
+	o, err := createObject(ctx, s, create, ops, param)
+	if err != nil || o == nil {
+		return err
+	}
+	defer cleanup(ctx, s, o, ops)
+	ex, err := get(ctx, s, &probe.Request{Method: http.MethodOptions, URL: o.url, Identity: o.owner})
+	if err != nil || ex == nil {
+		return err
+	}
+	for _, m := range strings.Split(ex.Header.Get("Allow"), ",") {
+		m = strings.ToUpper(strings.TrimSpace(m))
+		switch m {
+		case http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost:
+			if ops[m] == nil && !contains(f.allowed[item], m) {
+				f.allowed[item] = append(f.allowed[item], m)
+			}
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // itemOps finds the operations on one item of the collection create posts into.
