@@ -330,6 +330,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 			break
 		}
 	}
+	warnings = append(warnings, inferTenants(ctx, prep, p, ids)...)
 	if err := p.Harvest(ctx, prep, ids.Authenticated(), 4*len(ids.Authenticated())+40); err != nil && !fatalErr(err) {
 		warnings = append(warnings, "object ID harvest: "+err.Error())
 	}
