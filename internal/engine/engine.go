@@ -55,14 +55,19 @@ type Result struct {
 
 // Engine runs families.
 type Engine struct {
-	Checks   []check.Check
+	Checks []check.Check
+	// Progress receives events one at a time (never concurrently).
 	Progress func(Event)
 	// DefaultEstimate is the request estimate for families that give none.
 	DefaultEstimate int
+
+	emitMu sync.Mutex
 }
 
 func (e *Engine) emit(ev Event) {
 	if e.Progress != nil {
+		e.emitMu.Lock()
+		defer e.emitMu.Unlock()
 		e.Progress(ev)
 	}
 }
