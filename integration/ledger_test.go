@@ -124,7 +124,8 @@ func ledgerConfig(t *testing.T, bin string) string {
     tenant: [org_9b20, globex]
 ` + login("li@globex.test", "Paper-Crane-5150") + `  - name: admin
     role: admin
-` + login("admin@ledger.test", "Ops-Console-9901")
+` + login("admin@ledger.test", "Ops-Console-9901") + `jwt: {private_key: ledger-signing-key.pem}
+`
 	p := filepath.Join(dir, "ledger.yaml")
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/rampart-scan/rampart/internal/baseline"
 	"github.com/rampart-scan/rampart/internal/identity"
@@ -42,11 +43,19 @@ type Options struct {
 	JWT JWTKeys
 }
 
-// JWTKeys is token key material given by the tester.
+// JWTKeys is token key material and settings given by the tester.
 type JWTKeys struct {
 	Secret        string
 	PrivateKeyPEM []byte
 	PublicKeyPEM  []byte
+	// Wordlist is extra HMAC secrets to try (--jwt-wordlist), one per line.
+	Wordlist []byte
+	// ForeignToken is a token issued by another service (--jwt-foreign-token).
+	ForeignToken string
+	// CrackTimeout bounds the offline secret search (default 20s).
+	CrackTimeout time.Duration
+	// LongLifetime is the threshold of jwt.long-lifetime (default 24h).
+	LongLifetime time.Duration
 }
 
 // CanaryFact publishes the out-of-band canary (absent when none runs).

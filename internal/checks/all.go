@@ -14,6 +14,7 @@ import (
 func All() []check.Check {
 	return []check.Check{
 		authn.New(),
+		authn.NewJWT(),
 		bola.New(),
 		bfla.New(),
 		property.New(),

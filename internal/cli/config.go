@@ -24,9 +24,13 @@ type fileConfig struct {
 // jwtConfig holds key material a tester was given; the JWT family uses it for
 // single-claim audits only (CONTRACTS §1). Paths are relative to the config file.
 type jwtConfig struct {
-	Secret     string `yaml:"secret"`
-	PrivateKey string `yaml:"private_key"`
-	PublicKey  string `yaml:"public_key"`
+	Secret       string  `yaml:"secret"`
+	PrivateKey   string  `yaml:"private_key"`
+	PublicKey    string  `yaml:"public_key"`
+	Wordlist     *string `yaml:"wordlist"`
+	ForeignToken *string `yaml:"foreign_token"`
+	CrackTimeout *string `yaml:"crack_timeout"`
+	LongLifetime *string `yaml:"long_lifetime"`
 }
 
 type identityConfig struct {
@@ -127,6 +131,7 @@ func loadConfig(path string) (*fileConfig, error) {
 	if !strings.Contains(cfg.JWT.PublicKey, "-----BEGIN") {
 		rel(&cfg.JWT.PublicKey)
 	}
+	rel(cfg.JWT.Wordlist)
 	rel(cfg.Options.CACert)
 	rel(cfg.Options.ClientCert)
 	rel(cfg.Options.ClientKey)
@@ -162,6 +167,8 @@ func expandAll(cfg *fileConfig) error {
 	exp(&cfg.JWT.Secret)
 	exp(&cfg.JWT.PrivateKey)
 	exp(&cfg.JWT.PublicKey)
+	exp(cfg.JWT.Wordlist)
+	exp(cfg.JWT.ForeignToken)
 	for i := range cfg.Identities {
 		id := &cfg.Identities[i]
 		exp(&id.Name)

@@ -62,9 +62,13 @@ type scanFlags struct {
 	dryRun  bool
 	seed    uint64
 
-	jwtSecret     string
-	jwtPrivateKey string
-	jwtPublicKey  string
+	jwtSecret       string
+	jwtPrivateKey   string
+	jwtPublicKey    string
+	jwtWordlist     string
+	jwtForeignToken string
+	jwtCrackTimeout time.Duration
+	jwtLongLifetime time.Duration
 
 	failOn        string
 	failUnder     int
@@ -111,6 +115,10 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.jwtSecret, "jwt-secret", "", "HMAC secret of the API's tokens, if you were given it (claims audits only)")
 	fs.StringVar(&f.jwtPrivateKey, "jwt-private-key", "", "PEM private key of the API's tokens, if you were given it (claims audits only)")
 	fs.StringVar(&f.jwtPublicKey, "jwt-public-key", "", "PEM public key of the API's tokens")
+	fs.StringVar(&f.jwtWordlist, "jwt-wordlist", "", "extra HMAC secrets to try, one per line")
+	fs.StringVar(&f.jwtForeignToken, "jwt-foreign-token", "", "a token issued by another service, to test cross-service reuse")
+	fs.DurationVar(&f.jwtCrackTimeout, "jwt-crack-timeout", 20*time.Second, "time limit of the offline HMAC secret search")
+	fs.DurationVar(&f.jwtLongLifetime, "jwt-long-lifetime", 24*time.Hour, "token lifetime above which jwt.long-lifetime is reported")
 
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding of this severity or worse is found (critical, high, medium, low, info)")
 	fs.IntVar(&f.failUnder, "fail-under", 0, "exit 1 when the score is below this")
@@ -357,6 +365,21 @@ func (f *scanFlags) build(fs *pflag.FlagSet, target string) (scanner.Config, out
 			return cfg, out, usagef(fmt.Errorf("--%s %s: not a PEM file", k.flag, v))
 		}
 		*k.dst = data
+	}
+
+	if v := str("jwt-wordlist", f.jwtWordlist, fc.JWT.Wordlist); v != "" {
+		data, err := os.ReadFile(v)
+		if err != nil {
+			return cfg, out, usagef(fmt.Errorf("--jwt-wordlist: %w", unwrapPath(err)))
+		}
+		cfg.JWT.Wordlist = data
+	}
+	cfg.JWT.ForeignToken = str("jwt-foreign-token", f.jwtForeignToken, fc.JWT.ForeignToken)
+	if cfg.JWT.CrackTimeout, err = dur("jwt-crack-timeout", f.jwtCrackTimeout, fc.JWT.CrackTimeout); err != nil {
+		return cfg, out, err
+	}
+	if cfg.JWT.LongLifetime, err = dur("jwt-long-lifetime", f.jwtLongLifetime, fc.JWT.LongLifetime); err != nil {
+		return cfg, out, err
 	}
 
 	// Gates.

@@ -4,6 +4,7 @@ package identity
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rampart-scan/rampart/internal/probe"
 )
@@ -53,7 +55,47 @@ type Identity struct {
 
 	mu          sync.RWMutex
 	loginHeader [2]string // name, value from the last login
+	loginAt     time.Time
 	target      *url.URL
+}
+
+// Stale reports whether the login token may have expired: a JWT within 30 s
+// of its exp, or any other token older than a minute. The client re-logs in on
+// a 401 only then, so an operation that simply refuses this identity does not
+// cause a login storm (or swap the token under a check's feet).
+func (i *Identity) Stale() bool {
+	i.mu.RLock()
+	at, v := i.loginAt, i.loginHeader[1]
+	i.mu.RUnlock()
+	if i.Login == nil || v == "" {
+		return false
+	}
+	if exp, ok := tokenExpiry(v); ok {
+		return time.Until(exp) < 30*time.Second
+	}
+	return time.Since(at) > time.Minute
+}
+
+// tokenExpiry reads exp from a JWT (after an optional scheme) without verifying it.
+func tokenExpiry(v string) (time.Time, bool) {
+	if _, rest, ok := strings.Cut(v, " "); ok {
+		v = rest
+	}
+	parts := strings.Split(strings.TrimSpace(v), ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return time.Time{}, false
+	}
+	var c struct {
+		Exp float64 `json:"exp"`
+	}
+	if json.Unmarshal(raw, &c) != nil || c.Exp == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(c.Exp), 0), true
 }
 
 // Name is the identity's name.
@@ -227,6 +269,7 @@ func (i *Identity) DoLogin(ctx context.Context, c *probe.Client) error {
 	value = strings.ReplaceAll(strings.TrimSpace(value), "{token}", token)
 	i.mu.Lock()
 	i.loginHeader = [2]string{strings.TrimSpace(name), value}
+	i.loginAt = time.Now()
 	i.mu.Unlock()
 	c.Redactor().AddSecret(token)
 	return nil

@@ -188,4 +188,3 @@ func Redact(secret string) string {
 	}
 	return secret[:1] + strings.Repeat("*", min(len(secret)-2, 8)) + secret[len(secret)-1:]
 }
-

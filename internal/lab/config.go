@@ -23,7 +23,7 @@ func Config(target string) string {
     tenant: [tenant_b]
     headers: {Authorization: "Bearer tenant_b_key"}
 `)
-	for _, name := range []string{"alice", "bob", "admin"} {
+	for _, name := range []string{"alice", "bob", "admin", "carol", "dave"} {
 		u := users[name]
 		tenant := "[" + u.Tenant + "]"
 		if u.Role == "admin" {
@@ -40,7 +40,11 @@ func Config(target string) string {
       header: "Authorization: Bearer {token}"
 `, u.Name, u.Role, tenant, u.Name, u.Password)
 	}
-	fmt.Fprintf(&b, "jwt: {secret: %q}\noptions: {rate: 0}\n", SigningKey)
+	fmt.Fprintf(&b, "jwt:\n  secret: %q\n  private_key: |\n", SigningKey)
+	for _, line := range strings.Split(strings.TrimSpace(string(labRSAPEM)), "\n") {
+		fmt.Fprintf(&b, "    %s\n", line)
+	}
+	b.WriteString("options: {rate: 0}\n")
 	return b.String()
 }
 

@@ -1,8 +1,6 @@
 package lab
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -38,12 +36,16 @@ type user struct {
 	Password string
 	Tenant   string
 	Role     string // user or admin
+	// Kind of token the user gets: "" (HS256, the lab key), "rs" (RS256) or "legacy" (HS256, the legacy secret).
+	Kind string
 }
 
 var users = map[string]user{
 	"alice": {Name: "alice", Password: "Wonderland-2048", Tenant: "tenant_a", Role: "user"},
 	"bob":   {Name: "bob", Password: "Builder-Crane-77", Tenant: "tenant_b", Role: "user"},
 	"admin": {Name: "admin", Password: "Control-Tower-9", Tenant: "platform", Role: "admin"},
+	"carol": {Name: "carol", Password: "Marvel-Flight-31", Tenant: "tenant_a", Role: "user", Kind: "rs"},
+	"dave":  {Name: "dave", Password: "Legacy-Lever-12", Tenant: "tenant_b", Role: "user", Kind: "legacy"},
 }
 
 // bearer returns the Authorization bearer value, or "".
@@ -64,23 +66,6 @@ func keyAuth(r *http.Request) (apiKey, bool) {
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-// signToken issues an HS256 token for a user.
-func signToken(u user, now time.Time) string {
-	header := b64([]byte(`{"alg":"HS256","typ":"JWT"}`))
-	scope := "read:own write:own"
-	if u.Role == "admin" {
-		scope = "admin:read:data"
-	}
-	claims, _ := json.Marshal(map[string]any{
-		"sub": u.Name, "tenant": u.Tenant, "role": u.Role, "scope": scope,
-		"aud": Audience, "iss": Issuer, "iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(15 * time.Minute).Unix(),
-	})
-	input := header + "." + b64(claims)
-	mac := hmac.New(sha256.New, []byte(SigningKey))
-	mac.Write([]byte(input))
-	return input + "." + b64(mac.Sum(nil))
-}
-
 // decodeUnverified is the seed's mistake: the payload is trusted without checking
 // the signature, the algorithm, the audience, the issuer or the expiry.
 func decodeUnverified(tok string) (map[string]any, error) {
@@ -95,43 +80,6 @@ func decodeUnverified(tok string) (map[string]any, error) {
 	var claims map[string]any
 	if err := json.Unmarshal(raw, &claims); err != nil {
 		return nil, err
-	}
-	return claims, nil
-}
-
-// decodeVerified is the seed's fix: HS256 only, signature, audience, issuer, expiry and not-before checked.
-func decodeVerified(tok string, now time.Time) (map[string]any, error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return nil, errors.New("not a JWT")
-	}
-	hdr, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return nil, err
-	}
-	var h struct {
-		Alg string `json:"alg"`
-	}
-	if json.Unmarshal(hdr, &h) != nil || h.Alg != "HS256" {
-		return nil, errors.New("algorithm not allowed")
-	}
-	mac := hmac.New(sha256.New, []byte(SigningKey))
-	mac.Write([]byte(parts[0] + "." + parts[1]))
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil || subtle.ConstantTimeCompare(sig, mac.Sum(nil)) != 1 {
-		return nil, errors.New("bad signature")
-	}
-	claims, err := decodeUnverified(tok)
-	if err != nil {
-		return nil, err
-	}
-	if claims["aud"] != Audience || claims["iss"] != Issuer {
-		return nil, errors.New("wrong audience or issuer")
-	}
-	exp, _ := claims["exp"].(float64)
-	nbf, _ := claims["nbf"].(float64)
-	if exp == 0 || now.Unix() >= int64(exp) || (nbf != 0 && now.Unix() < int64(nbf)) {
-		return nil, errors.New("token expired or not yet valid")
 	}
 	return claims, nil
 }
@@ -151,7 +99,7 @@ func (l *Lab) tokenUser(r *http.Request) (user, map[string]any, bool) {
 		u := user{Name: str(claims["sub"]), Tenant: str(claims["tenant"]), Role: str(claims["role"])}
 		return u, claims, u.Name != ""
 	}
-	claims, err := decodeVerified(tok, time.Now())
+	claims, err := l.verify(r.Context(), tok, verifier{})
 	if err != nil {
 		return user{}, nil, false
 	}
@@ -179,5 +127,5 @@ func (l *Lab) login(w http.ResponseWriter, r *http.Request) {
 		l.fail(w, http.StatusUnauthorized, "invalid username or password")
 		return
 	}
-	l.writeJSON(w, http.StatusOK, true, map[string]any{"access_token": signToken(u, time.Now()), "token_type": "Bearer", "expires_in": 900})
+	l.writeJSON(w, http.StatusOK, true, map[string]any{"access_token": l.issue(u, time.Now()), "token_type": "Bearer", "expires_in": 900})
 }

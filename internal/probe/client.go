@@ -249,9 +249,14 @@ func (c *Client) do(ctx context.Context, r *Request, noLimit bool) (*Exchange, e
 	if err != nil {
 		return nil, err
 	}
-	// Re-login once when an identity that worked before now gets 401.
+	// Re-login once when an identity that worked before now gets 401 (and,
+	// when it can tell, its token may have expired).
 	if ex.Status == http.StatusUnauthorized && r.Identity != nil {
-		if _, worked := c.shared.seen2xx.Load(r.Identity.Name()); worked {
+		stale := true
+		if st, ok := r.Identity.(interface{ Stale() bool }); ok {
+			stale = st.Stale()
+		}
+		if _, worked := c.shared.seen2xx.Load(r.Identity.Name()); worked && stale {
 			if ok, lerr := c.relogin(ctx, r.Identity); ok && lerr == nil {
 				return c.send(ctx, r, noLimit)
 			}

@@ -331,13 +331,20 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		}
 	}
 	warnings = append(warnings, inferTenants(ctx, prep, p, ids)...)
-	if err := p.Harvest(ctx, prep, ids.Authenticated(), 4*len(ids.Authenticated())+40); err != nil && !fatalErr(err) {
+	lists := 0
+	for _, o := range p.Operations {
+		if o.Method == http.MethodGet && !strings.HasSuffix(o.Path, "}") {
+			lists++
+		}
+	}
+	harvestCap := min(600, 2*lists*len(ids.Authenticated()))
+	if err := p.Harvest(ctx, prep, ids.Authenticated(), harvestCap); err != nil && !fatalErr(err) {
 		warnings = append(warnings, "object ID harvest: "+err.Error())
 	}
 
 	scan := &check.Scan{
 		ID: scanID, Target: base, Spec: sp, Plan: p, Identities: ids,
-		Options: check.Options{Active: cfg.Active, Depth: depth, Seed: seed},
+		Options: check.Options{Active: cfg.Active, Depth: depth, Seed: seed, JWT: cfg.JWT},
 		Client:  client, Facts: check.NewFacts(), Baselines: bl, Catalogue: cfg.Catalogue, Filter: filter, Logger: logger,
 	}
 	if canary != nil {

@@ -183,7 +183,7 @@ func (f *Family) observe(ctx context.Context, s *check.Scan, o *plan.Operation) 
 }
 
 // maxTries bounds how many identities are tried per operation.
-const maxTries = 4
+const maxTries = 8
 
 // candidates orders identities for the genuine request: users before admins,
 // and those that worked most often first (APIs mix key and token auth by route).

@@ -44,8 +44,12 @@ func (f *Family) Observe(s *check.Scan, ex *probe.Exchange) {
 	}
 	rel := s.RelPath(ex)
 	path := check.TemplatePath(rel)
+	secured := true // undocumented: assume it is
 	if o := s.Plan.Find(ex.Method, rel); o != nil {
 		path = o.Path
+		if o.Spec != nil && !o.Spec.Secured() && len(o.Spec.Security) == 0 && s.Spec != nil && anySecured(s.Plan) {
+			secured = false // declared public: its answer is not the caller's data
+		}
 	} else if s.IsCatchAll(ex) {
 		return
 	}
@@ -59,7 +63,7 @@ func (f *Family) Observe(s *check.Scan, ex *probe.Exchange) {
 		missing = append(missing, "X-Frame-Options")
 	}
 	authenticated := ex.Identity != identity.Anonymous && len(ex.CredHeaders) > 0
-	if authenticated && compare.HasData(ex.Body) && !strings.Contains(strings.ToLower(h.Get("Cache-Control")), "no-store") {
+	if authenticated && secured && compare.HasData(ex.Body) && !strings.Contains(strings.ToLower(h.Get("Cache-Control")), "no-store") {
 		missing = append(missing, "Cache-Control")
 	}
 	for _, name := range missing {

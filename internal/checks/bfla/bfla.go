@@ -27,11 +27,48 @@ import (
 
 // Family is the BFLA family.
 type Family struct {
-	allowed map[string][]string // path template -> undocumented methods the server allows
+	allowed  map[string][]string                   // path template -> undocumented methods the server allows
+	spare    map[string]*owned                     // create operation -> an object of ours still alive, for reuse
+	spareOps map[string]map[string]*plan.Operation // create operation -> its item operations
 }
 
 // New returns a fresh family.
-func New() *Family { return &Family{allowed: map[string][]string{}} }
+func New() *Family {
+	return &Family{allowed: map[string][]string{}, spare: map[string]*owned{}, spareOps: map[string]map[string]*plan.Operation{}}
+}
+
+// object returns an object this scan created for the collection, reusing one
+// that is still alive, so that a scan creates as few objects as it can.
+func (f *Family) object(ctx context.Context, s *check.Scan, create *plan.Operation, ops map[string]*plan.Operation, param string) (*owned, error) {
+	if o := f.spare[create.Key()]; o != nil {
+		back, err := get(ctx, s, &probe.Request{Method: http.MethodGet, URL: o.url, Identity: o.owner})
+		if err != nil {
+			return nil, err
+		}
+		if usable(s, back) {
+			return o, nil
+		}
+		delete(f.spare, create.Key())
+	}
+	o, err := createObject(ctx, s, create, ops, param)
+	if o != nil {
+		f.spare[create.Key()] = o
+		f.spareOps[create.Key()] = ops
+	}
+	return o, err
+}
+
+// release deletes the spare objects at the end of the write phase.
+func (f *Family) release(ctx context.Context, s *check.Scan) {
+	keys := make([]string, 0, len(f.spare))
+	for k := range f.spare {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		cleanup(ctx, s, f.spare[k], f.spareOps[k])
+	}
+}
 
 // Meta describes the family.
 func (f *Family) Meta() check.Family {
@@ -333,6 +370,7 @@ func (f *Family) allowedMethods(ctx context.Context, s *check.Scan) error {
 
 // RunWrites (phase 3, --active): prove undocumented methods and method overrides on objects this scan creates.
 func (f *Family) RunWrites(ctx context.Context, s *check.Scan) error {
+	defer f.release(ctx, s)
 	for _, create := range s.Plan.Operations {
 		if create.Method != http.MethodPost || create.Class&(plan.Login|plan.OTPCheck|plan.PasswordReset|plan.LLMSpec|plan.LLMPath) != 0 {
 			continue
@@ -367,11 +405,10 @@ func (f *Family) learnAllow(ctx context.Context, s *check.Scan, create *plan.Ope
 	if len(f.allowed[item]) > 0 {
 		return nil
 	}
-	o, err := createObject(ctx, s, create, ops, param)
+	o, err := f.object(ctx, s, create, ops, param)
 	if err != nil || o == nil {
 		return err
 	}
-	defer cleanup(ctx, s, o, ops)
 	ex, err := get(ctx, s, &probe.Request{Method: http.MethodOptions, URL: o.url, Identity: o.owner})
 	if err != nil || ex == nil {
 		return err
@@ -550,11 +587,10 @@ func cleanup(ctx context.Context, s *check.Scan, o *owned, ops map[string]*plan.
 }
 
 func (f *Family) tryMethod(ctx context.Context, s *check.Scan, create *plan.Operation, ops map[string]*plan.Operation, param, method string) error {
-	o, err := createObject(ctx, s, create, ops, param)
+	o, err := f.object(ctx, s, create, ops, param)
 	if err != nil || o == nil {
 		return err
 	}
-	defer cleanup(ctx, s, o, ops)
 	req := &probe.Request{Method: method, URL: o.url, Identity: o.owner, Header: http.Header{}}
 	mark := ""
 	if method != http.MethodDelete {
@@ -590,8 +626,8 @@ var overrides = []struct{ header, query string }{
 
 // tryOverride: a method refused directly but performed through an override.
 func (f *Family) tryOverride(ctx context.Context, s *check.Scan, create *plan.Operation, ops map[string]*plan.Operation, param string) error {
-	for _, method := range []string{http.MethodDelete, http.MethodPatch, http.MethodPut} {
-		o, err := createObject(ctx, s, create, ops, param)
+	for _, method := range []string{http.MethodPatch, http.MethodPut, http.MethodDelete} {
+		o, err := f.object(ctx, s, create, ops, param)
 		if err != nil || o == nil {
 			return err
 		}
@@ -599,8 +635,7 @@ func (f *Family) tryOverride(ctx context.Context, s *check.Scan, create *plan.Op
 		var body []byte
 		if method != http.MethodDelete {
 			if body, mark, err = writeBody(ctx, s, o, preferredFields(ops)); err != nil || body == nil {
-				cleanup(ctx, s, o, ops)
-				return err
+				continue
 			}
 		}
 		direct := &probe.Request{Method: method, URL: o.url, Identity: o.owner, Body: body, Header: http.Header{"Content-Type": {"application/json"}}}
@@ -609,7 +644,6 @@ func (f *Family) tryOverride(ctx context.Context, s *check.Scan, create *plan.Op
 			return err
 		}
 		if worked || dex == nil || (dex.Status != 403 && dex.Status != 405 && dex.Status != 401) {
-			cleanup(ctx, s, o, ops)
 			continue // the method is allowed (or absent) anyway: an override gains nothing
 		}
 		for _, ov := range overrides {
@@ -648,7 +682,6 @@ func (f *Family) tryOverride(ctx context.Context, s *check.Scan, create *plan.Op
 			})
 			break
 		}
-		cleanup(ctx, s, o, ops)
 	}
 	return nil
 }

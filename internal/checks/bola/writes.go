@@ -23,11 +23,22 @@ const writeClasses = plan.Login | plan.OTPCheck | plan.PasswordReset | plan.LLMS
 // RunWrites (phase 3, --active): cross-tenant creates and writes on another identity's object.
 // Only objects this scan creates are changed or deleted.
 func (f *Family) RunWrites(ctx context.Context, s *check.Scan) error {
-	ps := pairs(s.Identities.Users())
+	users := s.Identities.Users()
 	for _, o := range s.Plan.Operations {
 		if o.Method != http.MethodPost || o.Class&writeClasses != 0 {
 			continue
 		}
+		// Identities that can read the collection (or its items) are the ones worth pairing.
+		cands := users
+		for _, g := range s.Plan.Operations {
+			if g.Method == http.MethodGet && (g.Path == o.Path || strings.HasPrefix(g.Path, o.Path+"/{")) {
+				if rs, err := f.readers(ctx, s, g, users, selectors(g), true); err == nil && len(rs) >= 2 {
+					cands = rs
+					break
+				}
+			}
+		}
+		ps := pairs(cands)
 		if sels := selectors(o); len(sels) > 0 && s.Enabled(RuleCrossTenantWrite) {
 			if err := f.crossTenantWrite(ctx, s, o, ps, sels); err != nil {
 				return err
