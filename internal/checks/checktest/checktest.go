@@ -24,6 +24,8 @@ type Target struct {
 	Spec       string
 	Identities []*identity.Identity
 	Active     bool
+	// JWT is key material the tester gives.
+	JWT check.JWTKeys
 }
 
 // Scan runs the families against the target and returns the validated report.
@@ -34,7 +36,7 @@ func Scan(t *testing.T, tg Target, fams ...check.Check) *report.Report {
 	cfg := scanner.Config{
 		Target: srv.URL, Identities: tg.Identities, Active: tg.Active, Depth: check.Standard,
 		MaxDuration: 2 * time.Minute, Timeout: 5 * time.Second, ConnectTimeout: 2 * time.Second,
-		Concurrency: 8, MaxRequests: 5000, Burst: 20, Seed: 1, Version: "test", Checks: fams,
+		Concurrency: 8, MaxRequests: 5000, Burst: 20, Seed: 1, Version: "test", Checks: fams, JWT: tg.JWT,
 	}
 	if tg.Spec != "" {
 		p := filepath.Join(t.TempDir(), "openapi.yaml")
