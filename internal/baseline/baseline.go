@@ -215,3 +215,10 @@ func sameScalars(sample, body []byte) bool {
 	}
 	return true
 }
+
+// HasExact reports whether a baseline was taken for exactly this prefix.
+func (s *Store) HasExact(prefix string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.samples[prefix]) > 0
+}

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"log/slog"
 	"net/url"
 	"sync"
@@ -193,3 +194,13 @@ func Inconclusive(status int) bool { return status == 429 || status == 503 }
 
 // OK reports whether a status is 2xx.
 func OK(status int) bool { return status >= 200 && status < 300 }
+
+// EnsureBaseline takes the catch-all baseline for a path's prefix if none was taken yet
+// (checks that probe paths outside the spec need it before judging them).
+func (s *Scan) EnsureBaseline(ctx context.Context, relPath string) error {
+	if s.Baselines.Has(relPath) && s.Baselines.HasExact(baseline.Prefix(relPath)) {
+		return nil
+	}
+	urlFor := func(rel string) string { return s.Plan.URL(rel, nil) }
+	return s.Baselines.Take(ctx, s.Client, urlFor, baseline.Prefix(relPath), nil)
+}
