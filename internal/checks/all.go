@@ -6,6 +6,7 @@ import (
 	"github.com/rampart-scan/rampart/internal/checks/authn"
 	"github.com/rampart-scan/rampart/internal/checks/bfla"
 	"github.com/rampart-scan/rampart/internal/checks/bola"
+	"github.com/rampart-scan/rampart/internal/checks/exposure"
 	"github.com/rampart-scan/rampart/internal/checks/inventory"
 	"github.com/rampart-scan/rampart/internal/checks/property"
 )
@@ -19,6 +20,7 @@ func All() []check.Check {
 		bola.New(),
 		bfla.New(),
 		property.New(),
+		exposure.New(),
 		inventory.New(),
 	}
 }

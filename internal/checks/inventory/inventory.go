@@ -117,10 +117,12 @@ var debugLeaves = []string{"debug", "_debug", "debug/vars", "debug/pprof/", "act
 
 // debug content signatures, from most to least severe.
 var (
-	secretLike = regexp.MustCompile(`(?i)(AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|[a-z][a-z0-9+.-]*://[^\s:/@"]+:[^\s:/@"]+@[^\s"]+|(password|passwd|secret|api_?key|access_?key|token)["']?\s*[:=]\s*["']?[^\s"',}]{6,})`)
+	secretLike = regexp.MustCompile(`(?i)(AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|[a-z][a-z0-9+.-]*://[^\s:/@"]*:[^\s:/@"]+@[^\s"]+|(password|passwd|secret|api_?key|access_?key|token)["']?\s*[:=]\s*["']?[^\s"',}]{6,})`)
 	configLike = regexp.MustCompile(`(?i)("cmdline"|"memstats"|"PATH"\s*[:=]|\bPATH=|\bHOME=|DATABASE_URL|"activeProfiles"|"propertySources"|\bGOMAXPROCS\b|"env"\s*:)`)
 	profLike   = regexp.MustCompile(`(?i)(/debug/pprof/|goroutine profile|Apache Server Status|Server Version:|PHP Version|phpinfo\(\)|Total Accesses:)`)
 	metricLike = regexp.MustCompile(`(?m)^# (HELP|TYPE) [a-z_:][a-z0-9_:]* `)
+	// secretValue captures the secret part of secret-looking text (last group).
+	secretValue = regexp.MustCompile(`(?i)(\b(AKIA[0-9A-Z]{16})\b|[a-z][a-z0-9+.-]*://[^\s:/@"]*:([^\s:/@"]+)@|(password|passwd|secret|api_?key|access_?key|secret_?key|token|smtp_?key)["']?\s*[:=]\s*["']?([^\s"',}]{6,}))`)
 )
 
 func classifyDebug(body []byte) (check.Severity, string, bool) {
@@ -162,6 +164,13 @@ func (f *Family) debug(ctx context.Context, s *check.Scan) error {
 			sev, why, isDebug := classifyDebug(ex.Body)
 			if !isDebug {
 				continue
+			}
+			for _, m := range secretValue.FindAllSubmatch(ex.Body[:min(len(ex.Body), 256<<10)], 50) {
+				for _, g := range []int{2, 3, 5} {
+					if len(m[g]) > 0 {
+						s.Client.Redactor().AddSecret(string(m[g])) // matched secrets never reach the report
+					}
+				}
 			}
 			s.Report(check.Finding{
 				Rule: RuleDebugEndpoint, Severity: sev, Confidence: check.Confirmed, Method: http.MethodGet, Path: strings.TrimSuffix(rel, "/"),
