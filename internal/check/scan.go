@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/url"
 	"sync"
@@ -203,4 +204,32 @@ func (s *Scan) EnsureBaseline(ctx context.Context, relPath string) error {
 	}
 	urlFor := func(rel string) string { return s.Plan.URL(rel, nil) }
 	return s.Baselines.Take(ctx, s.Client, urlFor, baseline.Prefix(relPath), nil)
+}
+
+// Writer finds the identity whose sample request to a write operation is
+// accepted (2xx): users first, then admins, then anonymous. It sends the
+// operation's own sample request, so call it only in the write phase.
+func (s *Scan) Writer(ctx context.Context, o *plan.Operation) (*identity.Identity, *probe.Exchange, error) {
+	ids := s.Identities.Users()
+	for _, id := range s.Identities.Authenticated() {
+		if id.IsAdmin() {
+			ids = append(ids, id)
+		}
+	}
+	ids = append(ids, nil)
+	for _, id := range ids {
+		req := s.Plan.Request(o, id)
+		req.NoRetry = true
+		ex, err := s.Client.Do(ctx, req)
+		if err != nil {
+			if errors.Is(err, probe.ErrBudgetExhausted) || ctx.Err() != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if OK(ex.Status) && !s.IsCatchAll(ex) {
+			return id, ex, nil
+		}
+	}
+	return nil, nil, nil
 }

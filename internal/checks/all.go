@@ -7,6 +7,7 @@ import (
 	"github.com/rampart-scan/rampart/internal/checks/bfla"
 	"github.com/rampart-scan/rampart/internal/checks/bola"
 	"github.com/rampart-scan/rampart/internal/checks/exposure"
+	"github.com/rampart-scan/rampart/internal/checks/input"
 	"github.com/rampart-scan/rampart/internal/checks/inventory"
 	"github.com/rampart-scan/rampart/internal/checks/property"
 )
@@ -20,6 +21,7 @@ func All() []check.Check {
 		bola.New(),
 		bfla.New(),
 		property.New(),
+		input.New(),
 		exposure.New(),
 		inventory.New(),
 	}

@@ -27,7 +27,8 @@ type notesAPI struct {
 
 func (n *notesAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n.requests.Add(1)
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 		n.writes.Add(1)
 	}
 	if n.delay > 0 {

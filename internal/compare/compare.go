@@ -117,12 +117,32 @@ func IsErrorBody(body []byte) bool {
 		if len(m) == 0 {
 			return true
 		}
-		for k := range m {
-			if !errorKeys[strings.ToLower(k)] {
+		errorish := false
+		for k, v := range m {
+			lk := strings.ToLower(k)
+			if !errorKeys[lk] {
 				return false
 			}
+			switch x := v.(type) {
+			case string:
+				if lk == "error" || lk == "errors" || lk == "error_description" || errorWords.MatchString(x) {
+					errorish = true
+				}
+			case float64:
+				if (lk == "status" || lk == "code" || lk == "statuscode" || lk == "status_code") && x >= 400 {
+					errorish = true
+				}
+			case bool:
+				if (lk == "success" || lk == "ok") && !x {
+					errorish = true
+				}
+			default:
+				if lk == "error" || lk == "errors" {
+					errorish = true
+				}
+			}
 		}
-		return true
+		return errorish
 	}
 	t := strings.TrimSpace(string(body))
 	return len(t) < 300 && (t == "" || errorWords.MatchString(t))

@@ -54,7 +54,7 @@ type module struct {
 
 // modules is the one explicit list of the lab's parts.
 func modules() []module {
-	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule(), jwtModule()}
+	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule(), jwtModule(), inputModule()}
 }
 
 // Lab is one lab instance.
@@ -106,6 +106,10 @@ func (l *Lab) Spec() string { return l.spec }
 // ServeHTTP serves the lab. OPTIONS answers with the methods the path's
 // routes register, as web frameworks do.
 func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.cors(w, r)
+	if l.trace(w, r) {
+		return
+	}
 	if r.Method == http.MethodOptions {
 		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {

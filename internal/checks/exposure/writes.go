@@ -41,7 +41,6 @@ var malformed = []struct{ body, what string }{
 
 // provoke sends malformed bodies to each JSON write; the trace (not the status) is the evidence.
 func (f *Family) provoke(ctx context.Context, s *check.Scan) error {
-	users := s.Identities.Users()
 	for _, o := range s.Plan.Operations {
 		if o.Spec == nil || o.Spec.RequestBody == nil || spec.JSONMediaType(o.Spec.RequestBody.Content) == nil {
 			continue
@@ -52,9 +51,12 @@ func (f *Family) provoke(ctx context.Context, s *check.Scan) error {
 		if o.Class&(plan.Login|plan.OTPCheck|plan.PasswordReset|plan.LLMSpec|plan.LLMPath) != 0 {
 			continue
 		}
-		var id *identity.Identity
-		if len(users) > 0 {
-			id = users[0]
+		id, ok, err := s.Writer(ctx, o)
+		if err != nil {
+			return err
+		}
+		if ok == nil {
+			continue // no identity gets the normal request through: errors would be about credentials
 		}
 		for _, m := range malformed {
 			req := s.Plan.Request(o, id)
