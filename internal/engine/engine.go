@@ -398,6 +398,9 @@ func key(f check.Finding) string {
 
 const maxEvidence = 6
 
+// maxAffected bounds the operations listed on one shared finding.
+const maxAffected = 50
+
 // mergeDuplicates keeps one finding per fingerprint: the most severe and
 // confident, with the others' evidence appended (bounded) and affected unioned.
 func mergeDuplicates(fs []check.Finding) []check.Finding {
@@ -497,6 +500,10 @@ func foldShared(fs []check.Finding, cat *check.Catalogue) []check.Finding {
 		merged := fs[best]
 		merged.Method, merged.Path = "*", "*"
 		merged.Affected = unionEndpoints(affected, nil)
+		if n := len(merged.Affected); n > maxAffected {
+			merged.Affected = merged.Affected[:maxAffected]
+			merged.Detail += fmt.Sprintf(" (%d operations affected; the first %d are listed)", n, maxAffected)
+		}
 		if len(ev) > maxEvidence {
 			ev = ev[:maxEvidence]
 		}

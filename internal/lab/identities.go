@@ -124,7 +124,11 @@ func (l *Lab) login(w http.ResponseWriter, r *http.Request) {
 	}
 	u, ok := users[body.Username]
 	if !ok || subtle.ConstantTimeCompare([]byte(u.Password), []byte(body.Password)) != 1 {
-		l.fail(w, http.StatusUnauthorized, "invalid username or password")
+		msg := "invalid username or password"
+		if l.vulnerable() { // helpful messages tell attackers which users exist
+			msg = map[bool]string{true: "wrong password", false: "no such user"}[ok]
+		}
+		l.fail(w, http.StatusUnauthorized, msg)
 		return
 	}
 	l.writeJSON(w, http.StatusOK, true, map[string]any{"access_token": l.issue(u, time.Now()), "token_type": "Bearer", "expires_in": 900})

@@ -54,7 +54,7 @@ type module struct {
 
 // modules is the one explicit list of the lab's parts.
 func modules() []module {
-	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule(), jwtModule(), inputModule()}
+	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule(), jwtModule(), inputModule(), exposureModule()}
 }
 
 // Lab is one lab instance.
@@ -107,6 +107,7 @@ func (l *Lab) Spec() string { return l.spec }
 // routes register, as web frameworks do.
 func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.cors(w, r)
+	l.banners(w)
 	if l.trace(w, r) {
 		return
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rampart-scan/rampart/internal/check"
 	"github.com/rampart-scan/rampart/internal/compare"
+	"github.com/rampart-scan/rampart/internal/identity"
 	"github.com/rampart-scan/rampart/internal/plan"
 	"github.com/rampart-scan/rampart/internal/probe"
 	"github.com/rampart-scan/rampart/internal/spec"
@@ -55,22 +56,55 @@ func fatal(err error) bool {
 	return errors.Is(err, probe.ErrBudgetExhausted) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// Run reads each documented GET once as the first user, for passive analysis
-// when other families are not selected; Observe does the judging.
+// Run reads each GET operation as an identity that can read it, and once more
+// with an unknown value in its first parameter (an error page, a debugger or a
+// trace shows up on such paths); Observe does the judging of every exchange.
 func (f *Family) Run(ctx context.Context, s *check.Scan) error {
-	var id = s.Identities.Anonymous()
-	if u := s.Identities.Users(); len(u) > 0 {
-		id = u[0]
-	}
+	ids := append(s.Identities.Users(), s.Identities.Anonymous())
 	for _, o := range s.Plan.Operations {
 		if o.Method != http.MethodGet {
 			continue
 		}
-		ex, err := s.Client.Do(ctx, s.Plan.Request(o, id))
-		if err != nil && fatal(err) {
-			return err
+		var reader *identity.Identity
+		for _, id := range ids {
+			ex, err := s.Client.Do(ctx, s.Plan.Request(o, id))
+			if err != nil {
+				if fatal(err) {
+					return err
+				}
+				continue
+			}
+			if check.OK(ex.Status) {
+				reader = id
+				break
+			}
 		}
-		_ = ex // judged by Observe like every other exchange
+		if reader == nil || o.Spec == nil {
+			continue
+		}
+		for _, p := range o.Spec.Parameters {
+			if p.In != "query" && p.In != "path" {
+				continue
+			}
+			req := s.Plan.Request(o, reader)
+			u, _ := url.Parse(req.URL)
+			odd := "rampart-missing-" + randHex(3)
+			if p.In == "query" {
+				q := u.Query()
+				q.Set(p.Name, odd)
+				u.RawQuery = q.Encode()
+			} else {
+				pv := s.Plan.PathParams(o, reader)
+				pv[p.Name] = odd
+				u.Path = strings.TrimSuffix(s.Plan.Base.Path, "/") + plan.Expand(o.Path, pv)
+				u.RawPath = ""
+			}
+			req.URL = u.String()
+			if _, err := s.Client.Do(ctx, req); err != nil && fatal(err) {
+				return err
+			}
+			break
+		}
 	}
 	return nil
 }
@@ -138,10 +172,11 @@ func (f *Family) Observe(s *check.Scan, ex *probe.Exchange) {
 	}
 	f.stack(s, ex, path, o, body)
 	f.debugMode(s, ex, path, o, body)
-	f.banner(s, ex, path)
 	if !check.OK(ex.Status) {
-		f.internal(s, ex, path, body)
 		return
+	}
+	if o != nil {
+		f.banner(s, ex, path) // server-wide headers: judged on documented operations only
 	}
 	auth := o != nil && o.Class&(plan.Login|plan.OTPCheck) != 0
 	if !auth {

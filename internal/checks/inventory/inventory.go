@@ -358,7 +358,9 @@ func (f *Family) deprecated(ctx context.Context, s *check.Scan) error {
 	return nil
 }
 
-var variationLeaves = []string{"export", "all", "search", "count", "debug", "internal", "admin"}
+var variationLeaves = []string{"export", "all", "search", "internal"}
+
+var hasExt = regexp.MustCompile(`\.[A-Za-z0-9]{2,5}$`)
 
 // undocumented tries variations of documented collections and the built-in path list.
 func (f *Family) undocumented(ctx context.Context, s *check.Scan) error {
@@ -367,7 +369,7 @@ func (f *Family) undocumented(ctx context.Context, s *check.Scan) error {
 	}
 	cands := map[string]bool{}
 	for _, o := range s.Plan.Operations {
-		if o.Method != http.MethodGet || strings.HasSuffix(o.Path, "}") || strings.Contains(o.Path, "{") {
+		if o.Method != http.MethodGet || strings.Contains(o.Path, "{") || hasExt.MatchString(o.Path) || o.Class&plan.ServiceAction != 0 {
 			continue
 		}
 		for _, leaf := range variationLeaves {
@@ -384,8 +386,8 @@ func (f *Family) undocumented(ctx context.Context, s *check.Scan) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if len(keys) > 80 {
-		keys = keys[:80]
+	if len(keys) > 160 {
+		keys = keys[:160]
 	}
 	user := firstUser(s)
 	for _, rel := range keys {
@@ -436,7 +438,7 @@ var hiddenParams = []string{"debug", "admin", "internal", "test", "preview", "un
 func (f *Family) hidden(ctx context.Context, s *check.Scan) error {
 	tested := 0
 	for _, o := range s.Plan.Operations {
-		if o.Method != http.MethodGet || tested >= 8 || o.Class&plan.ServiceAction != 0 {
+		if o.Method != http.MethodGet || tested >= 24 || o.Class&plan.ServiceAction != 0 {
 			continue
 		}
 		id, base, err := readable(ctx, s, o)
