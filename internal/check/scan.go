@@ -61,7 +61,7 @@ type JWTKeys struct {
 }
 
 // CanaryFact publishes the out-of-band canary (absent when none runs).
-var CanaryFact = NewKey[*oob.Canary]("canary")
+var CanaryFact = NewKey[oob.Listener]("canary")
 
 // Scan is the context a family runs in. Each family gets its own copy whose
 // Client counts against that family's budget share; everything else is shared.
@@ -75,7 +75,7 @@ type Scan struct {
 	Client     *probe.Client
 	Facts      *Facts
 	Baselines  *baseline.Store
-	Canary     *oob.Canary // nil when no canary runs
+	Canary     oob.Listener // nil when no canary runs
 	Catalogue  *Catalogue
 	Filter     RuleFilter
 	Logger     *slog.Logger

@@ -6,10 +6,12 @@ import (
 	"github.com/rampart-scan/rampart/internal/checks/authn"
 	"github.com/rampart-scan/rampart/internal/checks/bfla"
 	"github.com/rampart-scan/rampart/internal/checks/bola"
+	"github.com/rampart-scan/rampart/internal/checks/consumption"
 	"github.com/rampart-scan/rampart/internal/checks/exposure"
 	"github.com/rampart-scan/rampart/internal/checks/input"
 	"github.com/rampart-scan/rampart/internal/checks/inventory"
 	"github.com/rampart-scan/rampart/internal/checks/property"
+	"github.com/rampart-scan/rampart/internal/checks/ssrf"
 )
 
 // All returns a fresh instance of every check family, in report order.
@@ -24,6 +26,8 @@ func All() []check.Check {
 		input.New(),
 		exposure.New(),
 		inventory.New(),
+		ssrf.New(),
+		consumption.New(),
 	}
 }
 

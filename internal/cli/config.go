@@ -97,6 +97,8 @@ type optionsConfig struct {
 	HAR            *string    `yaml:"har"`
 	DryRun         *bool      `yaml:"dry_run"`
 	Seed           *uint64    `yaml:"seed"`
+	OOBURL         *string    `yaml:"oob_url"`
+	OOBToken       *string    `yaml:"oob_token"`
 	FailOn         *string    `yaml:"fail_on"`
 	FailUnder      *int       `yaml:"fail_under"`
 	MinConfidence  *string    `yaml:"min_confidence"`
@@ -189,7 +191,7 @@ func expandAll(cfg *fileConfig) error {
 		}
 	}
 	o := &cfg.Options
-	for _, s := range []*string{o.Depth, o.MaxDuration, o.ConnectTimeout, o.Timeout, o.Proxy, o.CACert, o.ClientCert, o.ClientKey, o.Format, o.HAR, o.FailOn, o.MinConfidence} {
+	for _, s := range []*string{o.Depth, o.MaxDuration, o.ConnectTimeout, o.Timeout, o.Proxy, o.CACert, o.ClientCert, o.ClientKey, o.Format, o.HAR, o.FailOn, o.MinConfidence, o.OOBURL} {
 		exp(s)
 	}
 	for _, l := range []stringList{o.AllowOrigin, o.Include, o.Exclude, o.Only, o.Skip, o.Header, o.Output} {

@@ -62,6 +62,8 @@ type scanFlags struct {
 	dryRun  bool
 	seed    uint64
 
+	oobURL          string
+	oobToken        string
 	jwtSecret       string
 	jwtPrivateKey   string
 	jwtPublicKey    string
@@ -112,6 +114,8 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and send nothing")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed for sample values and random probes (0 = random)")
 
+	fs.StringVar(&f.oobURL, "oob-url", "", "a public canary started with rampart oob (default: a listener on loopback)")
+	fs.StringVar(&f.oobToken, "oob-token", "${RAMPART_OOB_TOKEN}", "the public canary's API token")
 	fs.StringVar(&f.jwtSecret, "jwt-secret", "", "HMAC secret of the API's tokens, if you were given it (claims audits only)")
 	fs.StringVar(&f.jwtPrivateKey, "jwt-private-key", "", "PEM private key of the API's tokens, if you were given it (claims audits only)")
 	fs.StringVar(&f.jwtPublicKey, "jwt-public-key", "", "PEM public key of the API's tokens")
@@ -334,6 +338,15 @@ func (f *scanFlags) build(fs *pflag.FlagSet, target string) (scanner.Config, out
 	}
 	out.har = str("har", f.har, o.HAR)
 	cfg.HAR = out.har != ""
+
+	// Out-of-band canary.
+	cfg.OOBURL = str("oob-url", f.oobURL, o.OOBURL)
+	if cfg.OOBURL != "" {
+		tok := str("oob-token", f.oobToken, o.OOBToken)
+		if cfg.OOBToken, err = identity.ExpandEnv(tok); err != nil {
+			return cfg, out, usagef(fmt.Errorf("--oob-token: %w", err))
+		}
+	}
 
 	// JWT key material.
 	cfg.JWT.Secret = fc.JWT.Secret

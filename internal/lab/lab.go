@@ -54,7 +54,7 @@ type module struct {
 
 // modules is the one explicit list of the lab's parts.
 func modules() []module {
-	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule(), jwtModule(), inputModule(), exposureModule()}
+	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule(), jwtModule(), inputModule(), exposureModule(), ssrfModule()}
 }
 
 // Lab is one lab instance.

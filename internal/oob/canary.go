@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 )
@@ -46,6 +47,8 @@ type Canary struct {
 	httpBase, httpsBase string
 	servers             []*http.Server
 
+	apiToken string // set for a standalone canary: its hits are served at /_rampart/
+
 	mu        sync.Mutex
 	hits      map[string][]Hit
 	responses map[string]Response
@@ -59,16 +62,21 @@ func Start(host string) (*Canary, error) {
 	if host == "" {
 		host = "127.0.0.1"
 	}
+	return listen(net.JoinHostPort(host, "0"), net.JoinHostPort(host, "0"))
+}
+
+func listen(httpAddr, httpsAddr string) (*Canary, error) {
 	c := &Canary{hits: map[string][]Hit{}, responses: map[string]Response{}, notify: map[string][]chan struct{}{}}
-	lnHTTP, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	lnHTTP, err := net.Listen("tcp", httpAddr)
 	if err != nil {
 		return nil, err
 	}
-	lnTLS, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	lnTLS, err := net.Listen("tcp", httpsAddr)
 	if err != nil {
 		lnHTTP.Close()
 		return nil, err
 	}
+	host, _, _ := net.SplitHostPort(lnHTTP.Addr().String())
 	cert, err := selfSigned(host)
 	if err != nil {
 		lnHTTP.Close()
@@ -114,6 +122,10 @@ func selfSigned(host string) (tls.Certificate, error) {
 
 func (c *Canary) handler(isTLS bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, apiPrefix) {
+			c.api(w, r)
+			return
+		}
 		tok := tokenRe.FindString(r.URL.RequestURI())
 		if tok == "" {
 			tok = tokenRe.FindString(r.Host)
@@ -147,7 +159,9 @@ func (c *Canary) record(h Hit) {
 }
 
 // NewToken returns a fresh random probe token.
-func (c *Canary) NewToken() string {
+func (c *Canary) NewToken() string { return newToken() }
+
+func newToken() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return "rp" + hex.EncodeToString(b[:])

@@ -49,7 +49,10 @@ type Config struct {
 	Include, Exclude []string
 	Only, Skip       []string
 
-	JWT        check.JWTKeys
+	JWT check.JWTKeys
+	// OOBURL is a public canary (rampart oob) and OOBToken its API token.
+	OOBURL     string
+	OOBToken   string
 	Proxy      string
 	CACert     string
 	Insecure   bool
@@ -306,13 +309,24 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		}
 	}
 
-	// Canary.
-	canary, err := oob.Start("127.0.0.1")
-	if err != nil {
+	// Canary: a public one (--oob-url) or a loopback listener.
+	var canary oob.Listener
+	if cfg.OOBURL != "" {
+		tr := cfg.Transport
+		if tr == nil {
+			t, _ := probe.NewTransport(pcfg)
+			tr = t
+		}
+		remote, err := oob.Dial(ctx, cfg.OOBURL, cfg.OOBToken, &http.Client{Transport: tr, Timeout: 10 * time.Second})
+		if err != nil {
+			return fail(&TargetError{err})
+		}
+		canary = remote
+	} else if local, err := oob.Start("127.0.0.1"); err != nil {
 		warnings = append(warnings, "out-of-band canary not started: "+err.Error())
-		canary = nil
 	} else {
-		defer canary.Close()
+		defer local.Close()
+		canary = local
 	}
 
 	// Baselines per path prefix, then IDs from list responses.

@@ -44,12 +44,10 @@ func (f *Family) Observe(s *check.Scan, ex *probe.Exchange) {
 	}
 	rel := s.RelPath(ex)
 	path := check.TemplatePath(rel)
-	secured := true // undocumented: assume it is
+	secured := false // undocumented: no way to tell whether the answer is private
 	if o := s.Plan.Find(ex.Method, rel); o != nil {
 		path = o.Path
-		if o.Spec != nil && !o.Spec.Secured() && len(o.Spec.Security) == 0 && s.Spec != nil && anySecured(s.Plan) {
-			secured = false // declared public: its answer is not the caller's data
-		}
+		secured = o.Spec == nil || o.Spec.Secured() || s.Spec == nil || !anySecured(s.Plan)
 	} else if s.IsCatchAll(ex) {
 		return
 	}

@@ -337,7 +337,7 @@ func (f *JWTFamily) keyURL(ctx context.Context, s *check.Scan, sub subject, prot
 		if err != nil {
 			return nil, err
 		}
-		hit, ok := s.Canary.Wait(ctx, token, 500*time.Millisecond) // verifiers fetch keys while handling the request
+		hit, ok := s.Canary.Wait(ctx, token, 300*time.Millisecond) // verifiers fetch keys while handling the request
 		if !ok {
 			continue
 		}

@@ -434,11 +434,11 @@ func (f *Family) undocumented(ctx context.Context, s *check.Scan) error {
 
 var hiddenParams = []string{"debug", "admin", "internal", "test", "preview", "unreleased", "all", "verbose", "show_hidden", "include_deleted", "raw", "dev"}
 
-// hidden adds debug and admin switches to readable GET operations.
+// hidden adds debug and admin switches to readable GET operations: all of them
+// at once first, one by one only when that changes the answer.
 func (f *Family) hidden(ctx context.Context, s *check.Scan) error {
-	tested := 0
 	for _, o := range s.Plan.Operations {
-		if o.Method != http.MethodGet || tested >= 24 || o.Class&plan.ServiceAction != 0 {
+		if o.Method != http.MethodGet || o.Class&plan.ServiceAction != 0 {
 			continue
 		}
 		id, base, err := readable(ctx, s, o)
@@ -448,6 +448,30 @@ func (f *Family) hidden(ctx context.Context, s *check.Scan) error {
 		if base == nil {
 			continue
 		}
+		with := func(params []string) (*probe.Exchange, error) {
+			req := s.Plan.Request(o, id)
+			u, _ := url.Parse(req.URL)
+			q := u.Query()
+			for _, p := range params {
+				q.Set(p, "true")
+			}
+			u.RawQuery = q.Encode()
+			req.URL = u.String()
+			return get(ctx, s, req)
+		}
+		var cands []string
+		for _, p := range hiddenParams {
+			if o.Spec == nil || o.Spec.Param("query", p) == nil {
+				cands = append(cands, p)
+			}
+		}
+		all, err := with(cands)
+		if err != nil {
+			return err
+		}
+		if ok, _ := live(ctx, s, all); !ok || len(newKeys(base.Body, all.Body)) == 0 {
+			continue
+		}
 		again, err := get(ctx, s, s.Plan.Request(o, id))
 		if err != nil {
 			return err
@@ -455,18 +479,8 @@ func (f *Family) hidden(ctx context.Context, s *check.Scan) error {
 		if again == nil || compare.Similarity(again.Body, base.Body) < 0.98 {
 			continue // the answer changes by itself: no stable reference
 		}
-		tested++
-		for _, p := range hiddenParams {
-			if o.Spec != nil && o.Spec.Param("query", p) != nil {
-				continue
-			}
-			req := s.Plan.Request(o, id)
-			u, _ := url.Parse(req.URL)
-			q := u.Query()
-			q.Set(p, "true")
-			u.RawQuery = q.Encode()
-			req.URL = u.String()
-			ex, err := get(ctx, s, req)
+		for _, p := range cands {
+			ex, err := with([]string{p})
 			if err != nil {
 				return err
 			}
