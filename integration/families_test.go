@@ -63,6 +63,7 @@ func (a *booksAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	h.Set("RateLimit-Policy", "100;w=60") // a gateway limits every client
 	if a.banner {
 		h.Set("Server", "nginx/1.18.0")
 	}

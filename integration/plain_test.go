@@ -87,6 +87,7 @@ func (a *plainAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	h.Set("X-RateLimit-Limit", "600") // a gateway limits every client
 	if o := r.Header.Get("Origin"); o == "https://app.plain.example" {
 		h.Set("Access-Control-Allow-Origin", o)
 	}

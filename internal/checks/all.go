@@ -7,10 +7,12 @@ import (
 	"github.com/rampart-scan/rampart/internal/checks/bfla"
 	"github.com/rampart-scan/rampart/internal/checks/bola"
 	"github.com/rampart-scan/rampart/internal/checks/consumption"
+	"github.com/rampart-scan/rampart/internal/checks/encryption"
 	"github.com/rampart-scan/rampart/internal/checks/exposure"
 	"github.com/rampart-scan/rampart/internal/checks/input"
 	"github.com/rampart-scan/rampart/internal/checks/inventory"
 	"github.com/rampart-scan/rampart/internal/checks/property"
+	"github.com/rampart-scan/rampart/internal/checks/ratelimit"
 	"github.com/rampart-scan/rampart/internal/checks/ssrf"
 )
 
@@ -28,6 +30,8 @@ func All() []check.Check {
 		inventory.New(),
 		ssrf.New(),
 		consumption.New(),
+		ratelimit.New(),
+		encryption.New(),
 	}
 }
 

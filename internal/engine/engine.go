@@ -128,6 +128,8 @@ func (e *Engine) Run(ctx context.Context, base *check.Scan) (*Result, error) {
 		}
 	}
 
+	base.Client.Replay() // phase 1's exchanges (logins, baselines, harvest) reach the observers too
+
 	policy := base.Client.Policy()
 	policy.SetPhase(probe.PhaseRead)
 	e.emit(Event{Kind: "phase", Phase: probe.PhaseRead})

@@ -1,8 +1,10 @@
 package lab
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -114,6 +116,10 @@ func str(v any) string {
 
 // login answers POST /auth/login.
 func (l *Lab) login(w http.ResponseWriter, r *http.Request) {
+	if !l.vulnerable() && !l.logins.allow(clientKey(r)) {
+		l.tooMany(w)
+		return
+	}
 	var body struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
@@ -131,5 +137,16 @@ func (l *Lab) login(w http.ResponseWriter, r *http.Request) {
 		l.fail(w, http.StatusUnauthorized, msg)
 		return
 	}
+	cookie := &http.Cookie{Name: "session", Value: randomSession(), Path: "/"}
+	if !l.vulnerable() {
+		cookie.HttpOnly, cookie.SameSite = true, http.SameSiteStrictMode
+	}
+	http.SetCookie(w, cookie)
 	l.writeJSON(w, http.StatusOK, true, map[string]any{"access_token": l.issue(u, time.Now()), "token_type": "Bearer", "expires_in": 900})
+}
+
+func randomSession() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Mode selects the twin.
@@ -38,8 +39,9 @@ type Flaw struct {
 	Rule   string `json:"rule"`
 	Method string `json:"method"` // "*" for a shared component
 	Path   string `json:"path"`   // "*" for a shared component
-	// Active is true when proving it needs --active.
+	// Active is true when proving it needs --active; Deep when it needs --depth deep too.
 	Active bool   `json:"active,omitempty"`
+	Deep   bool   `json:"deep,omitempty"`
 	Note   string `json:"note"`
 }
 
@@ -54,7 +56,7 @@ type module struct {
 
 // modules is the one explicit list of the lab's parts.
 func modules() []module {
-	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule(), jwtModule(), inputModule(), exposureModule(), ssrfModule()}
+	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule(), jwtModule(), inputModule(), exposureModule(), ssrfModule(), ratelimitModule()}
 }
 
 // Lab is one lab instance.
@@ -68,11 +70,12 @@ type Lab struct {
 	counter  int
 	profiles map[string]*profile
 	projects map[int]*project
+	logins   *limiter
 }
 
 // New builds a lab in the given mode.
 func New(mode Mode) *Lab {
-	l := &Lab{Mode: mode, mux: http.NewServeMux(), profiles: map[string]*profile{}, projects: map[int]*project{}}
+	l := &Lab{Mode: mode, mux: http.NewServeMux(), profiles: map[string]*profile{}, projects: map[int]*project{}, logins: newLimiter(12, time.Minute)}
 	for _, u := range users {
 		l.profiles[u.Name] = &profile{Username: u.Name, Tenant: u.Tenant, Role: u.Role, DisplayName: u.Name, Locale: "en-GB"}
 	}

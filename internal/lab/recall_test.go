@@ -72,6 +72,9 @@ func TestManifestRecallAndPrecision(t *testing.T) {
 				continue // listed, not yet asserted
 			}
 			got := found(f, vuln.Findings)
+			if f.Deep {
+				continue // asserted by TestDeepFlaws
+			}
 			if f.Active && !active {
 				if got {
 					t.Errorf("%s %s %s needs --active but was reported without it", f.Rule, f.Method, f.Path)
@@ -161,5 +164,29 @@ func TestLabServes(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("lab exit %d", code)
+	}
+}
+
+// TestDeepFlaws runs the deep probes (uploads, timing) on both twins.
+func TestDeepFlaws(t *testing.T) {
+	var only []string
+	var deep []lab.Flaw
+	for _, f := range lab.Manifest() {
+		if f.Deep {
+			deep = append(deep, f)
+			only = append(only, "--only", f.Rule)
+		}
+	}
+	vuln, _ := demo(t, append([]string{"--active", "--depth", "deep"}, only...)...)
+	for _, f := range deep {
+		if !found(f, vuln.Findings) {
+			t.Errorf("missed %s %s %s (%s)", f.Rule, f.Method, f.Path, f.Note)
+		}
+	}
+	hard, _ := demo(t, append([]string{"--active", "--depth", "deep", "--mode", "hardened"}, only...)...)
+	for _, f := range hard.Findings {
+		if f.Severity > check.Low {
+			t.Errorf("hardened: %s %s %s", f.Rule, f.Method, f.Path)
+		}
 	}
 }

@@ -84,15 +84,17 @@ func staticPath(p string) string {
 func hasPathParam(p string) bool { return strings.Contains(p, "{") }
 
 var (
-	loginWords    = []string{"login", "signin", "logon", "authenticate", "authentication", "token", "session"}
-	otpWords      = []string{"otp", "mfa", "totp", "2fa", "pin", "passcode"}
-	resetWords    = []string{"forgot", "recover", "recovery"}
-	serviceWords  = []string{"reset", "drop", "dropdb", "createdb", "seed", "init", "initialize", "shutdown", "logout", "signout", "purge", "truncate", "wipe", "flush", "restart", "reboot", "destroy", "migrate", "teardown", "nuke"}
-	flowWords     = []string{"purchase", "checkout", "order", "payment", "pay", "transfer", "redeem", "coupon", "signup", "register", "registration", "invite", "invitation", "vote", "booking", "book", "reservation", "reserve", "ticket", "comment", "post", "review", "message"}
-	llmHintWords  = []string{"chat", "assistant", "ask", "completion", "completions", "agent", "llm", "copilot", "gpt"}
-	llmPathWords  = []string{"chat", "ask", "assistant", "agent", "llm", "generate"}
-	promptFields  = []string{"prompt", "input", "question", "query", "message"}
-	exactLLMPaths = []string{"/v1/chat/completions", "/v1/completions", "/v1/messages", "/chat/completions"}
+	loginWords   = []string{"login", "signin", "logon", "authenticate", "authentication", "token", "session"}
+	otpWords     = []string{"otp", "mfa", "totp", "2fa", "pin", "passcode"}
+	resetWords   = []string{"forgot", "recover", "recovery"}
+	serviceWords = []string{"reset", "drop", "dropdb", "createdb", "seed", "init", "initialize", "shutdown", "logout", "signout", "purge", "truncate", "wipe", "flush", "restart", "reboot", "destroy", "migrate", "teardown", "nuke"}
+	flowWords    = []string{"purchase", "checkout", "order", "payment", "pay", "transfer", "redeem", "coupon", "signup", "register", "registration", "invite", "invitation", "vote", "booking", "book", "reservation", "reserve", "ticket", "comment", "post", "review", "message"}
+	// technicalWords mark integration plumbing, never a business flow ("register a webhook").
+	technicalWords = []string{"webhook", "hook", "callback", "subscription", "device", "token", "key", "client", "integration", "app", "setting", "config"}
+	llmHintWords   = []string{"chat", "assistant", "ask", "completion", "completions", "agent", "llm", "copilot", "gpt"}
+	llmPathWords   = []string{"chat", "ask", "assistant", "agent", "llm", "generate"}
+	promptFields   = []string{"prompt", "input", "question", "query", "message"}
+	exactLLMPaths  = []string{"/v1/chat/completions", "/v1/completions", "/v1/messages", "/chat/completions"}
 )
 
 // bodySchema is the operation's JSON (or form) request schema, if any.
@@ -174,7 +176,7 @@ func Classify(op *spec.Operation) Class {
 	}
 	if isPost && !hasPathParam(lastSegment(op.Path)) && c&(Login|OTPCheck|PasswordReset) == 0 {
 		c |= Create
-		if anyWord(pathW, flowWords...) || anyWord(textW, flowWords...) {
+		if (anyWord(pathW, flowWords...) || anyWord(textW, flowWords...)) && !anyWord(pathW, technicalWords...) {
 			c |= SensitiveFlow
 		}
 	}

@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -99,9 +100,13 @@ type shared struct {
 	redactor  *Redactor
 	har       *HAR
 	observers atomic.Pointer[[]Observer]
+	replayMu  sync.Mutex
+	replay    []*Exchange // phase-1 exchanges kept for observers that arrive later
+	buffering bool
 	errors    atomic.Int64
 	sent      atomic.Int64
 
+	roots    *x509.CertPool
 	loginMu  sync.Mutex
 	seen2xx  sync.Map // identity name -> true
 	relogins sync.Map // identity name -> *sync.Mutex
@@ -122,6 +127,7 @@ func New(cfg Config) (*Client, error) {
 		base = t
 	}
 	s := &shared{
+		roots:    rootsFor(cfg),
 		cfg:      cfg,
 		budget:   NewBudget(cfg.MaxRequests),
 		limits:   newHostLimits(cfg.Rate, cfg.Concurrency),
@@ -154,6 +160,9 @@ func (c *Client) Policy() *Policy { return c.shared.cfg.Policy }
 // Target is the scan's origin.
 func (c *Client) Target() *url.URL { return c.shared.cfg.Target }
 
+// Roots is the certificate pool the client trusts: the system's plus --ca-cert (nil: the system's).
+func (c *Client) Roots() *x509.CertPool { return c.shared.roots }
+
 // Concurrency is the per-host in-flight cap.
 func (c *Client) Concurrency() int { return c.shared.cfg.Concurrency }
 
@@ -164,6 +173,38 @@ func (c *Client) MaxBurst() int { return c.shared.cfg.Burst }
 func (c *Client) EnableHAR() *HAR {
 	c.shared.har = &HAR{redactor: c.shared.redactor}
 	return c.shared.har
+}
+
+// maxReplay bounds the exchanges kept for late observers.
+const maxReplay = 500
+
+// KeepForReplay starts keeping exchanges (bounded) until Replay hands them to the observers.
+func (c *Client) KeepForReplay() {
+	c.shared.replayMu.Lock()
+	c.shared.buffering = true
+	c.shared.replayMu.Unlock()
+}
+
+// Replay feeds the kept exchanges to the current observers and stops keeping.
+func (c *Client) Replay() {
+	c.shared.replayMu.Lock()
+	kept := c.shared.replay
+	c.shared.replay, c.shared.buffering = nil, false
+	c.shared.replayMu.Unlock()
+	obs := *c.shared.observers.Load()
+	for _, ex := range kept {
+		for _, o := range obs {
+			o(ex)
+		}
+	}
+}
+
+func (s *shared) keep(ex *Exchange) {
+	s.replayMu.Lock()
+	defer s.replayMu.Unlock()
+	if s.buffering && len(s.replay) < maxReplay {
+		s.replay = append(s.replay, ex)
+	}
 }
 
 // Observe adds an observer of every later exchange.

@@ -171,3 +171,20 @@ func NewTransport(c Config) (*http.Transport, error) {
 		ForceAttemptHTTP2:     true,
 	}, nil
 }
+
+// rootsFor is the system pool plus --ca-cert, or nil for the system pool alone.
+func rootsFor(c Config) *x509.CertPool {
+	if c.CACertFile == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(c.CACertFile)
+	if err != nil {
+		return nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pool.AppendCertsFromPEM(pem)
+	return pool
+}

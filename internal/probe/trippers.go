@@ -182,6 +182,7 @@ func (t *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.s.har != nil {
 		t.s.har.add(ex, start)
 	}
+	t.s.keep(ex)
 	for _, o := range *t.s.observers.Load() {
 		o(ex)
 	}

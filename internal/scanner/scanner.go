@@ -206,6 +206,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if cfg.HAR {
 		har = client.EnableHAR()
 	}
+	client.KeepForReplay()
 
 	if cfg.MaxDuration > 0 {
 		var cancel context.CancelFunc
@@ -253,7 +254,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 
 	if cfg.DryRun {
-		return dryRun(cfg, sp, base, ids, filter)
+		return dryRun(cfg, sp, base, ids, filter, client)
 	}
 
 	// Reachability: one GET of the base URL.
@@ -442,7 +443,7 @@ func rootCause(err error) error {
 	}
 }
 
-func dryRun(cfg Config, sp *spec.Spec, base *url.URL, ids *identity.Set, filter check.RuleFilter) (*Outcome, error) {
+func dryRun(cfg Config, sp *spec.Spec, base *url.URL, ids *identity.Set, filter check.RuleFilter, client *probe.Client) (*Outcome, error) {
 	d := &DryRun{Target: base.String(), Identities: identityInfo(ids), Skipped: []plan.Skipped{}}
 	var p *plan.Plan
 	var err error
@@ -463,7 +464,7 @@ func dryRun(cfg Config, sp *spec.Spec, base *url.URL, ids *identity.Set, filter 
 	}
 	n := len(d.Operations)
 	est := 2 + 2*len(d.Operations) // reachability, baselines
-	scan := &check.Scan{Target: base, Spec: sp, Plan: p, Identities: ids, Options: check.Options{Active: cfg.Active, Depth: cfg.Depth}, Catalogue: cfg.Catalogue, Filter: filter}
+	scan := &check.Scan{Target: base, Spec: sp, Plan: p, Identities: ids, Options: check.Options{Active: cfg.Active, Depth: cfg.Depth}, Catalogue: cfg.Catalogue, Filter: filter, Client: client}
 	for _, c := range cfg.Checks {
 		m := c.Meta()
 		on := false

@@ -4,6 +4,9 @@ package checktest
 
 import (
 	"context"
+	"crypto/tls"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,15 +29,30 @@ type Target struct {
 	Active     bool
 	// JWT is key material the tester gives.
 	JWT check.JWTKeys
+	// TLS serves the target over HTTPS with this configuration (the scan then uses --insecure).
+	TLS *tls.Config
+	// Depth defaults to standard.
+	Depth check.Depth
 }
 
 // Scan runs the families against the target and returns the validated report.
 func Scan(t *testing.T, tg Target, fams ...check.Check) *report.Report {
 	t.Helper()
-	srv := httptest.NewServer(tg.Handler)
+	srv := httptest.NewUnstartedServer(tg.Handler)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // failed test handshakes are expected
+	if tg.TLS != nil {
+		srv.TLS = tg.TLS
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	t.Cleanup(srv.Close)
+	depth := tg.Depth
+	if depth == "" {
+		depth = check.Standard
+	}
 	cfg := scanner.Config{
-		Target: srv.URL, Identities: tg.Identities, Active: tg.Active, Depth: check.Standard,
+		Target: srv.URL, Identities: tg.Identities, Active: tg.Active, Depth: depth, Insecure: tg.TLS != nil,
 		MaxDuration: 2 * time.Minute, Timeout: 5 * time.Second, ConnectTimeout: 2 * time.Second,
 		Concurrency: 8, MaxRequests: 5000, Burst: 20, Seed: 1, Version: "test", Checks: fams, JWT: tg.JWT,
 	}
