@@ -176,7 +176,7 @@ func scanLedger(t *testing.T, url, cfg string) *report.Report {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := cli.Run(context.Background(), []string{"scan", url, "--spec", url + "/openapi.yaml", "--config", cfg, "--active",
-		"--format", "json", "--rate", "0", "--max-duration", "3m"}, &out, &errb)
+		"--format", "json", "--rate", "0", "--max-duration", "3m", "--llm-delay", "0"}, &out, &errb)
 	if code != cli.ExitOK && code != cli.ExitIncomplete {
 		t.Fatalf("scan exit %d: %s", code, errb.String())
 	}

@@ -43,6 +43,18 @@ type Options struct {
 	// JWT is key material the tester supplied (--jwt-secret, --jwt-private-key,
 	// --jwt-public-key): for single-claim audits only, never for claim escalation.
 	JWT JWTKeys
+	// LLM paces and selects the LLM probes.
+	LLM LLMOptions
+}
+
+// LLMOptions are the LLM family's settings (--llm-*).
+type LLMOptions struct {
+	// Tier is quick, standard or deep; empty follows Depth.
+	Tier string
+	// Delay separates two requests to one AI endpoint; MaxDuration bounds the family.
+	Delay, MaxDuration time.Duration
+	// ProbesDir holds extra corpus files (--llm-probes).
+	ProbesDir string
 }
 
 // JWTKeys is token key material and settings given by the tester.

@@ -11,6 +11,7 @@ import (
 	"github.com/rampart-scan/rampart/internal/checks/exposure"
 	"github.com/rampart-scan/rampart/internal/checks/input"
 	"github.com/rampart-scan/rampart/internal/checks/inventory"
+	"github.com/rampart-scan/rampart/internal/checks/llm"
 	"github.com/rampart-scan/rampart/internal/checks/property"
 	"github.com/rampart-scan/rampart/internal/checks/ratelimit"
 	"github.com/rampart-scan/rampart/internal/checks/ssrf"
@@ -32,6 +33,7 @@ func All() []check.Check {
 		consumption.New(),
 		ratelimit.New(),
 		encryption.New(),
+		llm.New(),
 	}
 }
 

@@ -61,7 +61,7 @@ func run(t *testing.T, ctx context.Context, args ...string) (int, string, string
 	return code, out.String(), errb.String()
 }
 
-var fast = []string{"--rate", "0", "--max-duration", "3m", "--seed", "1"}
+var fast = []string{"--rate", "0", "--max-duration", "3m", "--seed", "1", "--llm-delay", "0"}
 
 func TestScanEndToEnd(t *testing.T) {
 	api := &notesAPI{}
@@ -183,6 +183,10 @@ func TestExitCodes(t *testing.T) {
 		{"missing config", []string{"scan", srv.URL, "--config", filepath.Join(dir, "nope.yaml")}, ExitUsage},
 		{"unset env var", []string{"scan", srv.URL, "-H", "X-API-Key: ${RAMPART_NOT_SET_ANYWHERE}"}, ExitUsage},
 		{"two targets", []string{"scan", srv.URL, srv.URL}, ExitUsage},
+		{"bad llm tier", []string{"scan", srv.URL, "--llm-tier", "ultra"}, ExitUsage},
+		{"zero llm max duration", []string{"scan", srv.URL, "--llm-max-duration", "0s"}, ExitUsage},
+		{"empty probe folder", []string{"scan", srv.URL, "--llm-probes", dir}, ExitUsage},
+		{"rules with an empty probe folder", []string{"rules", "--llm-probes", dir}, ExitUsage},
 		{"no target", []string{"scan"}, ExitUsage},
 		{"not http", []string{"scan", "ftp://127.0.0.1/"}, ExitUsage},
 		{"bad format", []string{"scan", srv.URL, "--format", "pdf"}, ExitUsage},

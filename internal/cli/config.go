@@ -99,6 +99,10 @@ type optionsConfig struct {
 	Seed           *uint64    `yaml:"seed"`
 	OOBURL         *string    `yaml:"oob_url"`
 	OOBToken       *string    `yaml:"oob_token"`
+	LLMTier        *string    `yaml:"llm_tier"`
+	LLMDelay       *string    `yaml:"llm_delay"`
+	LLMMaxDuration *string    `yaml:"llm_max_duration"`
+	LLMProbes      *string    `yaml:"llm_probes"`
 	FailOn         *string    `yaml:"fail_on"`
 	FailUnder      *int       `yaml:"fail_under"`
 	MinConfidence  *string    `yaml:"min_confidence"`
@@ -134,6 +138,7 @@ func loadConfig(path string) (*fileConfig, error) {
 		rel(&cfg.JWT.PublicKey)
 	}
 	rel(cfg.JWT.Wordlist)
+	rel(cfg.Options.LLMProbes)
 	rel(cfg.Options.CACert)
 	rel(cfg.Options.ClientCert)
 	rel(cfg.Options.ClientKey)

@@ -67,6 +67,10 @@ func newDemoCmd(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	f.register(cmd.Flags())
+	// The lab runs in-process: pacing the simulated model would only slow the demo.
+	_ = cmd.Flags().Set("llm-delay", "0s")
+	cmd.Flags().Lookup("llm-delay").DefValue = "0s"
+	cmd.Flags().Lookup("llm-delay").Changed = false
 	cmd.Flags().StringVar(&mode, "mode", "vulnerable", "vulnerable or hardened")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:0", "the lab's listen address (loopback)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "leave the lab running after the scan so curl lines can be replayed")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/rampart-scan/rampart/internal/check"
 	"github.com/rampart-scan/rampart/internal/checks"
+	"github.com/rampart-scan/rampart/internal/checks/llm"
 	"github.com/rampart-scan/rampart/internal/engine"
 	"github.com/rampart-scan/rampart/internal/gate"
 	"github.com/rampart-scan/rampart/internal/identity"
@@ -72,6 +73,11 @@ type scanFlags struct {
 	jwtCrackTimeout time.Duration
 	jwtLongLifetime time.Duration
 
+	llmTier        string
+	llmDelay       time.Duration
+	llmMaxDuration time.Duration
+	llmProbes      string
+
 	failOn        string
 	failUnder     int
 	minConfidence string
@@ -123,6 +129,11 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.jwtForeignToken, "jwt-foreign-token", "", "a token issued by another service, to test cross-service reuse")
 	fs.DurationVar(&f.jwtCrackTimeout, "jwt-crack-timeout", 20*time.Second, "time limit of the offline HMAC secret search")
 	fs.DurationVar(&f.jwtLongLifetime, "jwt-long-lifetime", 24*time.Hour, "token lifetime above which jwt.long-lifetime is reported")
+
+	fs.StringVar(&f.llmTier, "llm-tier", "", "LLM probe tier: quick, standard or deep (default: follows --depth)")
+	fs.DurationVar(&f.llmDelay, "llm-delay", llm.DefaultDelay, "pause between two requests to one AI endpoint")
+	fs.DurationVar(&f.llmMaxDuration, "llm-max-duration", llm.DefaultMaxDuration, "time limit of the LLM probes")
+	fs.StringVar(&f.llmProbes, "llm-probes", "", "folder of extra LLM probe files (*.yaml, corpus format)")
 
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding of this severity or worse is found (critical, high, medium, low, info)")
 	fs.IntVar(&f.failUnder, "fail-under", 0, "exit 1 when the score is below this")
@@ -393,6 +404,25 @@ func (f *scanFlags) build(fs *pflag.FlagSet, target string) (scanner.Config, out
 	}
 	if cfg.JWT.LongLifetime, err = dur("jwt-long-lifetime", f.jwtLongLifetime, fc.JWT.LongLifetime); err != nil {
 		return cfg, out, err
+	}
+
+	// LLM probes.
+	cfg.LLM.Tier = str("llm-tier", f.llmTier, o.LLMTier)
+	if _, ok := check.ParseDepth(cfg.LLM.Tier); cfg.LLM.Tier != "" && !ok {
+		return cfg, out, usagef(fmt.Errorf("--llm-tier %q: want quick, standard or deep", cfg.LLM.Tier))
+	}
+	if cfg.LLM.Delay, err = dur("llm-delay", f.llmDelay, o.LLMDelay); err != nil {
+		return cfg, out, err
+	}
+	if cfg.LLM.MaxDuration, err = dur("llm-max-duration", f.llmMaxDuration, o.LLMMaxDuration); err != nil {
+		return cfg, out, err
+	}
+	if cfg.LLM.Delay < 0 || cfg.LLM.MaxDuration <= 0 {
+		return cfg, out, usagef(errors.New("--llm-delay must be ≥ 0 and --llm-max-duration positive"))
+	}
+	cfg.LLM.ProbesDir = str("llm-probes", f.llmProbes, o.LLMProbes)
+	if _, err := llm.Corpus(cfg.LLM.ProbesDir); err != nil {
+		return cfg, out, usagef(err)
 	}
 
 	// Gates.

@@ -56,7 +56,7 @@ type module struct {
 
 // modules is the one explicit list of the lab's parts.
 func modules() []module {
-	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule(), jwtModule(), inputModule(), exposureModule(), ssrfModule(), ratelimitModule()}
+	return []module{seedModule(), authnModule(), bolaModule(), propertyModule(), bflaModule(), jwtModule(), inputModule(), exposureModule(), ssrfModule(), ratelimitModule(), llmModule()}
 }
 
 // Lab is one lab instance.

@@ -50,6 +50,8 @@ type Config struct {
 	Only, Skip       []string
 
 	JWT check.JWTKeys
+	// LLM selects and paces the LLM probes.
+	LLM check.LLMOptions
 	// OOBURL is a public canary (rampart oob) and OOBToken its API token.
 	OOBURL     string
 	OOBToken   string
@@ -359,7 +361,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 
 	scan := &check.Scan{
 		ID: scanID, Target: base, Spec: sp, Plan: p, Identities: ids,
-		Options: check.Options{Active: cfg.Active, Depth: depth, Seed: seed, JWT: cfg.JWT},
+		Options: check.Options{Active: cfg.Active, Depth: depth, Seed: seed, JWT: cfg.JWT, LLM: cfg.LLM},
 		Client:  client, Facts: check.NewFacts(), Baselines: bl, Catalogue: cfg.Catalogue, Filter: filter, Logger: logger,
 	}
 	if canary != nil {

@@ -33,6 +33,8 @@ type Target struct {
 	TLS *tls.Config
 	// Depth defaults to standard.
 	Depth check.Depth
+	// LLM paces the LLM probes (zero: no delay, 60 s).
+	LLM check.LLMOptions
 }
 
 // Scan runs the families against the target and returns the validated report.
@@ -54,7 +56,7 @@ func Scan(t *testing.T, tg Target, fams ...check.Check) *report.Report {
 	cfg := scanner.Config{
 		Target: srv.URL, Identities: tg.Identities, Active: tg.Active, Depth: depth, Insecure: tg.TLS != nil,
 		MaxDuration: 2 * time.Minute, Timeout: 5 * time.Second, ConnectTimeout: 2 * time.Second,
-		Concurrency: 8, MaxRequests: 5000, Burst: 20, Seed: 1, Version: "test", Checks: fams, JWT: tg.JWT,
+		Concurrency: 8, MaxRequests: 5000, Burst: 20, Seed: 1, Version: "test", Checks: fams, JWT: tg.JWT, LLM: tg.LLM,
 	}
 	if tg.Spec != "" {
 		p := filepath.Join(t.TempDir(), "openapi.yaml")
