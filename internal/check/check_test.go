@@ -1,9 +1,13 @@
 package check
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestFingerprint(t *testing.T) {
@@ -97,5 +101,34 @@ func TestFacts(t *testing.T) {
 	Update(f, k, func(old []string, _ bool) []string { return append(old, "b") })
 	if v, _ := Get(f, k); len(v) != 2 {
 		t.Fatalf("update: %v", v)
+	}
+}
+
+func TestParallel(t *testing.T) {
+	var mu sync.Mutex
+	seen, inFlight, peak := 0, 0, 0
+	err := Parallel(context.Background(), 20, 3, func(ctx context.Context, i int) error {
+		mu.Lock()
+		seen++
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return nil
+	})
+	if err != nil || seen != 20 || peak > 3 || peak < 2 {
+		t.Errorf("err=%v seen=%d peak=%d", err, seen, peak)
+	}
+	boom := errors.New("boom")
+	if err := Parallel(context.Background(), 50, 2, func(ctx context.Context, i int) error {
+		if i == 3 {
+			return boom
+		}
+		return nil
+	}); err != boom {
+		t.Errorf("first error: %v", err)
 	}
 }

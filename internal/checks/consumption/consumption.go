@@ -72,7 +72,9 @@ const wait = 400 * time.Millisecond
 
 // Run: TLS verification and pass-through through URL parameters.
 func (f *Family) Run(ctx context.Context, s *check.Scan) error {
-	for _, p := range ssrf.URLParams(s) {
+	params := ssrf.URLParams(s)
+	return check.Parallel(ctx, len(params), 4, func(ctx context.Context, i int) error {
+		p := params[i]
 		id := ssrf.Caller(ctx, s, p.Op)
 		c := s.Canary
 		if s.Enabled(RuleTLS) {
@@ -90,12 +92,10 @@ func (f *Family) Run(ctx context.Context, s *check.Scan) error {
 			}
 		}
 		if s.Enabled(RuleUntrusted) {
-			if err := f.passThrough(ctx, s, p, id); err != nil {
-				return err
-			}
+			return f.passThrough(ctx, s, p, id)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 var markerRe = regexp.MustCompile(`rampart_[0-9a-f]{8}`)

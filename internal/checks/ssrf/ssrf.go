@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rampart-scan/rampart/internal/check"
@@ -28,6 +29,7 @@ import (
 
 // Family is the SSRF family. Use New for each scan.
 type Family struct {
+	mu   sync.Mutex
 	late []pending
 }
 
@@ -162,21 +164,22 @@ const (
 	lateWait = 1500 * time.Millisecond
 )
 
-// Run tests every URL parameter.
+// Run tests every URL parameter; parameters run four at a time, since most
+// of a probe's time is spent waiting for the canary.
 func (f *Family) Run(ctx context.Context, s *check.Scan) error {
 	defer f.sweep(ctx, s)
-	for _, p := range urlParams(s) {
+	params := urlParams(s)
+	return check.Parallel(ctx, len(params), 4, func(ctx context.Context, i int) error {
+		p := params[i]
 		id := caller(ctx, s, p.Op)
 		if err := f.param(ctx, s, p, id); err != nil {
 			return err
 		}
 		if s.Enabled(RuleOpenRedirect) {
-			if err := f.redirect(ctx, s, p, id); err != nil {
-				return err
-			}
+			return f.redirect(ctx, s, p, id)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func hitNote(kind string, h oob.Hit) check.Evidence {
@@ -188,6 +191,7 @@ type pending struct {
 	p   Param
 	tok string
 	ex  *probe.Exchange
+	at  time.Time
 }
 
 // sweep waits once for late hits of every pending probe.
@@ -195,7 +199,13 @@ func (f *Family) sweep(ctx context.Context, s *check.Scan) {
 	if len(f.late) == 0 {
 		return
 	}
-	deadline := time.Now().Add(lateWait)
+	var last time.Time
+	for _, pd := range f.late {
+		if pd.at.After(last) {
+			last = pd.at
+		}
+	}
+	deadline := last.Add(lateWait) // from the last pending probe, not from now
 	for _, pd := range f.late {
 		hit, ok := s.Canary.Wait(ctx, pd.tok, time.Until(deadline))
 		if !ok {
@@ -237,7 +247,9 @@ func (f *Family) param(ctx context.Context, s *check.Scan, p Param, id *identity
 		return nil
 	}
 	if ex != nil {
-		f.late = append(f.late, pending{p: p, tok: tok, ex: ex})
+		f.mu.Lock()
+		f.late = append(f.late, pending{p: p, tok: tok, ex: ex, at: time.Now()})
+		f.mu.Unlock()
 	}
 	// Another spelling is worth trying only when the plain address was refused.
 	if s.Enabled(RuleFilterBypass) && ex != nil && ex.Status >= 400 && ex.Status < 500 && ex.Status != 401 && ex.Status != 403 {
@@ -286,9 +298,16 @@ func spellings(host string) []string {
 	return out
 }
 
-// bypass tries other spellings after the plain canary URL was refused.
+// bypass tries other spellings after the plain canary URL was refused. All
+// spellings are sent first, then their hits are awaited together, so a
+// filter that refuses every one costs one wait, not six.
 func (f *Family) bypass(ctx context.Context, s *check.Scan, p Param, id *identity.Identity, plain *probe.Exchange) error {
 	c := s.Canary
+	type try struct {
+		tok, u string
+		ex     *probe.Exchange
+	}
+	var tries []try
 	for _, host := range spellings(c.Host()) {
 		tok := c.NewToken()
 		u := "http://" + host + "/t/" + tok
@@ -296,18 +315,24 @@ func (f *Family) bypass(ctx context.Context, s *check.Scan, p Param, id *identit
 		if err != nil {
 			return err
 		}
-		hit, ok := c.Wait(ctx, tok, wait)
+		if ex != nil {
+			tries = append(tries, try{tok, u, ex})
+		}
+	}
+	deadline := time.Now().Add(wait)
+	for _, t := range tries {
+		hit, ok := c.Wait(ctx, t.tok, time.Until(deadline))
 		if !ok {
 			continue
 		}
-		ev := []check.Evidence{s.Evidence(ex, "respelled canary address"), hitNote("hit", hit)}
+		ev := []check.Evidence{s.Evidence(t.ex, "respelled canary address"), hitNote("hit", hit)}
 		if plain != nil {
 			ev = append(ev, s.Evidence(plain, "plain canary address: not fetched"))
 		}
 		s.Report(check.Finding{Rule: RuleFilterBypass, Severity: check.High, Confidence: check.Confirmed, Method: p.Op.Method, Path: p.Op.Path,
-			Parameter: &check.Param{In: p.In, Name: p.Name}, Identity: ex.Identity,
-			Detail:   fmt.Sprintf("The plain canary URL is not fetched, but %s is: the filter compares strings, not addresses.", u),
-			Evidence: ev, Curl: s.Curl(ex), SpecLocation: check.SpecLocation(p.Op)})
+			Parameter: &check.Param{In: p.In, Name: p.Name}, Identity: t.ex.Identity,
+			Detail:   fmt.Sprintf("The plain canary URL is not fetched, but %s is: the filter compares strings, not addresses.", t.u),
+			Evidence: ev, Curl: s.Curl(t.ex), SpecLocation: check.SpecLocation(p.Op)})
 		return nil
 	}
 	return nil
