@@ -95,6 +95,7 @@ type optionsConfig struct {
 	Format         *string    `yaml:"format"`
 	Output         stringList `yaml:"output"`
 	HAR            *string    `yaml:"har"`
+	SARIFLocation  *string    `yaml:"sarif_location"`
 	DryRun         *bool      `yaml:"dry_run"`
 	Seed           *uint64    `yaml:"seed"`
 	OOBURL         *string    `yaml:"oob_url"`

@@ -13,12 +13,9 @@ import (
 	"github.com/rampart-scan/rampart/internal/report"
 )
 
-// formats Rampart can render now.
-var formats = map[string]bool{"text": true, "json": true}
-
 func checkFormat(f string) error {
-	if !formats[f] {
-		return usagef(fmt.Errorf("unknown format %q (want text or json)", f))
+	if !report.KnownFormat(f) {
+		return usagef(fmt.Errorf("unknown format %q (want %s)", f, strings.Join(report.Formats, ", ")))
 	}
 	return nil
 }
@@ -39,13 +36,8 @@ func parseOutputs(vals []string) ([][2]string, error) {
 	return out, nil
 }
 
-func render(w io.Writer, format string, r *report.Report, color bool) error {
-	switch format {
-	case "json":
-		return report.WriteJSON(w, r)
-	default:
-		return report.WriteText(w, r, report.TextOptions{Color: color})
-	}
+func render(w io.Writer, format string, r *report.Report, o report.RenderOptions) error {
+	return report.Render(w, format, r, o)
 }
 
 // writeAtomic writes a file through a temporary sibling and a rename, so a

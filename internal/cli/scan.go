@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/rampart-scan/rampart/internal/gate"
 	"github.com/rampart-scan/rampart/internal/identity"
 	"github.com/rampart-scan/rampart/internal/probe"
+	"github.com/rampart-scan/rampart/internal/report"
 	"github.com/rampart-scan/rampart/internal/scanner"
 )
 
@@ -57,11 +59,12 @@ type scanFlags struct {
 	clientCert string
 	clientKey  string
 
-	format  string
-	outputs []string
-	har     string
-	dryRun  bool
-	seed    uint64
+	format        string
+	sarifLocation string
+	outputs       []string
+	har           string
+	dryRun        bool
+	seed          uint64
 
 	oobURL          string
 	oobToken        string
@@ -114,7 +117,8 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.clientCert, "client-cert", "", "TLS client certificate (PEM)")
 	fs.StringVar(&f.clientKey, "client-key", "", "TLS client key (PEM)")
 
-	fs.StringVar(&f.format, "format", "text", "report format on stdout: text or json")
+	fs.StringVar(&f.format, "format", "text", "report format on stdout: text, json, sarif, html, markdown, junit or github")
+	fs.StringVar(&f.sarifLocation, "sarif-location", "", "repository file SARIF results point at when no local spec was given (default: the config file, else rampart.yaml)")
 	fs.StringArrayVar(&f.outputs, "output", nil, "also write FORMAT=PATH (repeatable, atomic)")
 	fs.StringVar(&f.har, "har", "", "write every exchange (redacted) to this HAR file")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan and send nothing")
@@ -174,6 +178,8 @@ type outputPlan struct {
 	outputs [][2]string
 	har     string
 	gate    gate.Gate
+	// sarifLocation is the repository file SARIF results point at without a local spec.
+	sarifLocation string
 }
 
 // build merges the config file and the flags (flags win) into a scanner config.
@@ -348,6 +354,10 @@ func (f *scanFlags) build(fs *pflag.FlagSet, target string) (scanner.Config, out
 		return cfg, out, err
 	}
 	out.har = str("har", f.har, o.HAR)
+	out.sarifLocation = str("sarif-location", f.sarifLocation, o.SARIFLocation)
+	if out.sarifLocation == "" && f.config != "" && !filepath.IsAbs(f.config) { // a repository-relative config file
+		out.sarifLocation = f.config
+	}
 	cfg.HAR = out.har != ""
 
 	// Out-of-band canary.
@@ -596,11 +606,13 @@ func runScan(ctx context.Context, cfg scanner.Config, out outputPlan, stdout, st
 		return writeDryRun(stdout, res.DryRun)
 	}
 	rep := res.Report
-	if err := render(stdout, out.format, rep, useColor(stdout)); err != nil {
+	ropts := report.RenderOptions{Color: useColor(stdout), Rules: cat.Rules(), SARIFLocation: out.sarifLocation, FailOn: out.gate.FailOn}
+	if err := render(stdout, out.format, rep, ropts); err != nil {
 		return err
 	}
+	ropts.Color = false
 	for _, o := range out.outputs {
-		if err := writeAtomic(o[1], func(w io.Writer) error { return render(w, o[0], rep, false) }); err != nil {
+		if err := writeAtomic(o[1], func(w io.Writer) error { return render(w, o[0], rep, ropts) }); err != nil {
 			return err
 		}
 	}

@@ -67,3 +67,31 @@ func TestEveryProbeAgainstHardenedAssistant(t *testing.T) {
 	}
 	t.Logf("%d requests to the hardened assistant for %d probes", len(sent), len(probes))
 }
+
+// TestDemoFormats renders the demo in every format in one scan and validates its SARIF against the schema.
+func TestDemoFormats(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"demo", "--format", "sarif", "--rate", "0", "--max-duration", "3m", "--only", "authn", "--only", "bola"}
+	for _, f := range []string{"json", "html", "markdown", "junit", "github", "text"} {
+		args = append(args, "--output", f+"="+filepath.Join(dir, "report."+f))
+	}
+	var out, errb bytes.Buffer
+	if code := cli.Run(context.Background(), args, &out, &errb); code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, f := range []string{"json", "html", "markdown", "junit", "github", "text"} {
+		if b, err := os.ReadFile(filepath.Join(dir, "report."+f)); err != nil || len(b) < 100 {
+			t.Errorf("%s: %v (%d bytes)", f, err, len(b))
+		}
+	}
+	schema := filepath.Join("..", "..", "..", "shared", "data", "sarif-schema-2.1.0.json")
+	if _, err := os.Stat(schema); err != nil {
+		t.Skip("../shared/data/sarif-schema-2.1.0.json is absent")
+	}
+	if err := report.ValidateSARIF(out.Bytes(), schema); err != nil {
+		t.Fatalf("demo SARIF: %v", err)
+	}
+	if !strings.Contains(out.String(), `"uri": "rampart.yaml"`) {
+		t.Error("results without a local spec point at rampart.yaml")
+	}
+}

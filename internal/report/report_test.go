@@ -129,3 +129,46 @@ func TestTextGolden(t *testing.T) {
 		t.Error("color without the option")
 	}
 }
+
+func TestFormatsGolden(t *testing.T) {
+	r := fixture()
+	supp := "accepted until the v3 migration"
+	r.Findings[1].Suppressed = &supp
+	high := check.High
+	o := RenderOptions{Rules: []check.Rule{
+		{ID: "bola.cross-tenant", Title: "Tenant selector not bound to the caller", Category: check.BOLA, Severity: check.Critical, SeverityRule: "critical", OWASP: []string{"API1:2023"}, CWE: []string{"CWE-639"}, Remediation: "Derive the tenant from the credential."},
+		{ID: "bola.object-access", Title: "Object of another user readable", Category: check.BOLA, Severity: check.High, OWASP: []string{"API1:2023"}, CWE: []string{"CWE-639"}},
+		{ID: "authn.security-headers", Title: "Security headers missing", Category: check.Authentication, Severity: check.Low, OWASP: []string{"API8:2023"}, CWE: []string{"CWE-693"}},
+	}, SARIFLocation: ".github/rampart.yaml", FailOn: &high}
+	for _, c := range []struct{ format, file string }{
+		{"sarif", "report.sarif"}, {"markdown", "report.md"}, {"junit", "report.junit.xml"}, {"github", "report.github.txt"}, {"html", "report.html"},
+	} {
+		var b bytes.Buffer
+		if err := Render(&b, c.format, r, o); err != nil {
+			t.Fatalf("%s: %v", c.format, err)
+		}
+		golden(t, c.file, b.Bytes())
+	}
+	if err := Render(&bytes.Buffer{}, "pdf", r, o); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
+
+// sarifSchema is the SARIF schema the brief provides (read from there, never copied).
+var sarifSchema = filepath.Join("..", "..", "..", "shared", "data", "sarif-schema-2.1.0.json")
+
+func TestSARIFValidates(t *testing.T) {
+	if _, err := os.Stat(sarifSchema); err != nil {
+		t.Skip("../shared/data/sarif-schema-2.1.0.json is absent")
+	}
+	var b bytes.Buffer
+	if err := WriteSARIF(&b, fixture(), RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateSARIF(b.Bytes(), sarifSchema); err != nil {
+		t.Fatalf("sarif: %v", err)
+	}
+	if err := ValidateSARIF([]byte(`{"version":"9"}`), sarifSchema); err == nil {
+		t.Error("an invalid log validates")
+	}
+}

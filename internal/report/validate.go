@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -48,4 +49,29 @@ func Validate(data []byte) error {
 		return fmt.Errorf("schema field %q", probe.Schema)
 	}
 	return nil
+}
+
+// ValidateSARIF checks a SARIF log against the SARIF 2.1.0 JSON schema in schemaFile.
+func ValidateSARIF(data []byte, schemaFile string) error {
+	raw, err := os.ReadFile(schemaFile)
+	if err != nil {
+		return err
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("sarif schema: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
+		return err
+	}
+	sch, err := c.Compile("sarif-schema-2.1.0.json")
+	if err != nil {
+		return fmt.Errorf("sarif schema: %w", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("sarif is not JSON: %w", err)
+	}
+	return sch.Validate(inst)
 }
