@@ -272,3 +272,74 @@ func TestRulesDocIsFresh(t *testing.T) {
 		t.Fatal("docs/rules.md is stale: run go test ./internal/cli -run TestRulesDocIsFresh -update")
 	}
 }
+
+// TestBaselineSuppressionsAndDiff: a scan with a baseline marks findings,
+// an ignore file suppresses one, --fail-on-new gates only on new ones, and
+// rampart diff exits 1 on new findings.
+func TestBaselineSuppressionsAndDiff(t *testing.T) {
+	srv := httptest.NewServer(&notesAPI{})
+	defer srv.Close()
+	dir := t.TempDir()
+	base := append([]string{"scan", srv.URL, "--spec", "testdata/notes.yaml",
+		"--identity", "alice=X-API-Key: key-alice-123456", "--identity", "bob=X-API-Key: key-bob-654321", "--format", "json"}, fast...)
+	code, first, stderr := run(t, context.Background(), base...)
+	if code != ExitOK {
+		t.Fatalf("first scan: %d %s", code, stderr)
+	}
+	r1, err := report.ReadJSON(strings.NewReader(first))
+	if err != nil || len(r1.Findings) == 0 {
+		t.Fatalf("first scan: %v, %d findings", err, len(r1.Findings))
+	}
+	// The baseline lacks the first finding and has one that will vanish.
+	gone := r1.Findings[0]
+	gone.Fingerprint, gone.Rule, gone.Path = "0000000000000000", "input.sql-injection", "/api/old"
+	r1.Findings = append(r1.Findings[1:], gone)
+	oldPath := filepath.Join(dir, "old.json")
+	var buf bytes.Buffer
+	report.WriteJSON(&buf, r1)
+	os.WriteFile(oldPath, buf.Bytes(), 0o600)
+
+	code, second, stderr := run(t, context.Background(), append(base, "--baseline", oldPath, "--fail-on-new")...)
+	if code != ExitGate || !strings.Contains(stderr, "new since the baseline") {
+		t.Fatalf("--fail-on-new with one new finding: exit %d, %s", code, stderr)
+	}
+	r2, _ := report.ReadJSON(strings.NewReader(second))
+	states := map[string]int{}
+	for _, f := range r2.Findings {
+		states[*f.Baseline]++
+	}
+	if states["new"] != 1 || states["fixed"] != 1 || states["unchanged"] != len(r2.Findings)-2 {
+		t.Errorf("baseline states %v", states)
+	}
+
+	ignore := filepath.Join(dir, "ignore.yaml")
+	os.WriteFile(ignore, []byte("ignore:\n  - fingerprint: "+r2.Findings[0].Fingerprint+"\n    reason: accepted risk\n"), 0o600)
+	newOne := ""
+	for _, f := range r2.Findings {
+		if *f.Baseline == "new" {
+			newOne = f.Fingerprint
+		}
+	}
+	os.WriteFile(ignore, []byte("ignore:\n  - fingerprint: "+newOne+"\n    reason: accepted risk\n"), 0o600)
+	code, third, stderr := run(t, context.Background(), append(base, "--baseline", oldPath, "--fail-on-new", "--ignore-file", ignore)...)
+	if code != ExitOK {
+		t.Fatalf("the only new finding is suppressed: exit %d %s", code, stderr)
+	}
+	if !strings.Contains(third, `"suppressed": "accepted risk"`) {
+		t.Error("the suppressed finding is listed with its reason")
+	}
+	newPath := filepath.Join(dir, "new.json")
+	os.WriteFile(newPath, []byte(second), 0o600)
+	if code, out, _ := run(t, context.Background(), "diff", oldPath, newPath); code != ExitGate || !strings.Contains(out, "1 new, 1 fixed") {
+		t.Errorf("diff: exit %d\n%s", code, out)
+	}
+	if code, _, _ := run(t, context.Background(), "diff", oldPath, oldPath, "--format", "markdown"); code != ExitOK {
+		t.Errorf("diff of a report with itself: exit %d", code)
+	}
+	if code, _, _ := run(t, context.Background(), "diff", oldPath, ignore); code != ExitUsage {
+		t.Errorf("diff with a non-report: exit %d", code)
+	}
+	if code, _, _ := run(t, context.Background(), append(base, "--fail-on-new")...); code != ExitUsage {
+		t.Error("--fail-on-new without --baseline is a usage error")
+	}
+}

@@ -104,6 +104,9 @@ type optionsConfig struct {
 	LLMDelay       *string    `yaml:"llm_delay"`
 	LLMMaxDuration *string    `yaml:"llm_max_duration"`
 	LLMProbes      *string    `yaml:"llm_probes"`
+	Baseline       *string    `yaml:"baseline"`
+	FailOnNew      *bool      `yaml:"fail_on_new"`
+	IgnoreFile     *string    `yaml:"ignore_file"`
 	FailOn         *string    `yaml:"fail_on"`
 	FailUnder      *int       `yaml:"fail_under"`
 	MinConfidence  *string    `yaml:"min_confidence"`
@@ -140,6 +143,8 @@ func loadConfig(path string) (*fileConfig, error) {
 	}
 	rel(cfg.JWT.Wordlist)
 	rel(cfg.Options.LLMProbes)
+	rel(cfg.Options.Baseline)
+	rel(cfg.Options.IgnoreFile)
 	rel(cfg.Options.CACert)
 	rel(cfg.Options.ClientCert)
 	rel(cfg.Options.ClientKey)

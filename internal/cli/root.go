@@ -74,6 +74,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef(err) })
-	root.AddCommand(newScanCmd(stdout, stderr), newDemoCmd(stdout, stderr), newLabCmd(stdout, stderr), newOOBCmd(stdout), newRulesCmd(stdout), newVersionCmd(stdout))
+	root.AddCommand(newScanCmd(stdout, stderr), newDemoCmd(stdout, stderr), newLabCmd(stdout, stderr), newOOBCmd(stdout), newRulesCmd(stdout), newDiffCmd(stdout), newVersionCmd(stdout))
 	return root
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/rampart-scan/rampart/internal/probe"
 	"github.com/rampart-scan/rampart/internal/report"
 	"github.com/rampart-scan/rampart/internal/scanner"
+	"github.com/rampart-scan/rampart/internal/triage"
 )
 
 // scanFlags holds the raw scan flags.
@@ -80,6 +81,10 @@ type scanFlags struct {
 	llmDelay       time.Duration
 	llmMaxDuration time.Duration
 	llmProbes      string
+
+	baseline   string
+	failOnNew  bool
+	ignoreFile string
 
 	failOn        string
 	failUnder     int
@@ -140,6 +145,9 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.llmProbes, "llm-probes", "", "folder of extra LLM probe files (*.yaml, corpus format)")
 
 	fs.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding of this severity or worse is found (critical, high, medium, low, info)")
+	fs.StringVar(&f.baseline, "baseline", "", "an earlier JSON report: findings are marked new or unchanged, vanished ones fixed")
+	fs.BoolVar(&f.failOnNew, "fail-on-new", false, "exit 1 on findings absent from --baseline (with --fail-on: new ones at or above it)")
+	fs.StringVar(&f.ignoreFile, "ignore-file", "", "suppressions file (default .rampart-ignore.yaml when present)")
 	fs.IntVar(&f.failUnder, "fail-under", 0, "exit 1 when the score is below this")
 	fs.StringVar(&f.minConfidence, "min-confidence", "likely", "weakest confidence that counts for gates: confirmed, likely or possible")
 }
@@ -174,10 +182,12 @@ func newScanCmd(stdout, stderr io.Writer) *cobra.Command {
 
 // outputPlan is where the report goes and which gates judge it.
 type outputPlan struct {
-	format  string
-	outputs [][2]string
-	har     string
-	gate    gate.Gate
+	baseline *report.Report
+	ignore   *triage.Ignore
+	format   string
+	outputs  [][2]string
+	har      string
+	gate     gate.Gate
 	// sarifLocation is the repository file SARIF results point at without a local spec.
 	sarifLocation string
 }
@@ -455,6 +465,34 @@ func (f *scanFlags) build(fs *pflag.FlagSet, target string) (scanner.Config, out
 		return cfg, out, usagef(fmt.Errorf("--min-confidence: %w", err))
 	}
 	out.gate.MinConfidence = conf
+
+	// Baseline and suppressions.
+	if p := str("baseline", f.baseline, o.Baseline); p != "" {
+		fh, err := os.Open(p)
+		if err != nil {
+			return cfg, out, usagef(fmt.Errorf("--baseline: %w", unwrapPath(err)))
+		}
+		out.baseline, err = report.ReadJSON(fh)
+		fh.Close()
+		if err != nil {
+			return cfg, out, usagef(fmt.Errorf("--baseline %s: not a Rampart JSON report: %s", p, oneLine(err.Error())))
+		}
+	}
+	out.gate.FailOnNew = boolOpt("fail-on-new", f.failOnNew, o.FailOnNew)
+	if out.gate.FailOnNew && out.baseline == nil {
+		return cfg, out, usagef(errors.New("--fail-on-new needs --baseline"))
+	}
+	ignore := str("ignore-file", f.ignoreFile, o.IgnoreFile)
+	if ignore == "" {
+		if _, err := os.Stat(".rampart-ignore.yaml"); err == nil {
+			ignore = ".rampart-ignore.yaml"
+		}
+	}
+	if ignore != "" {
+		if out.ignore, err = triage.LoadIgnore(ignore); err != nil {
+			return cfg, out, usagef(err)
+		}
+	}
 	return cfg, out, nil
 }
 
@@ -606,6 +644,12 @@ func runScan(ctx context.Context, cfg scanner.Config, out outputPlan, stdout, st
 		return writeDryRun(stdout, res.DryRun)
 	}
 	rep := res.Report
+	if out.baseline != nil {
+		triage.ApplyBaseline(rep, out.baseline)
+	}
+	if out.ignore != nil {
+		rep.Warnings = append(rep.Warnings, out.ignore.Apply(rep, time.Now())...)
+	}
 	ropts := report.RenderOptions{Color: useColor(stdout), Rules: cat.Rules(), SARIFLocation: out.sarifLocation, FailOn: out.gate.FailOn}
 	if err := render(stdout, out.format, rep, ropts); err != nil {
 		return err

@@ -18,23 +18,36 @@ type Gate struct {
 	FailUnder *int
 	// MinConfidence is the weakest confidence that gates (default likely).
 	MinConfidence check.Confidence
+	// FailOnNew fails the build on findings new since the baseline; with
+	// FailOn only new ones at or above it count, and old ones never fail the build.
+	FailOnNew bool
 }
 
 // Evaluate returns the reasons the gate fails; none means it passes.
 func (g Gate) Evaluate(r *report.Report) []string {
 	var out []string
-	if g.FailOn != nil {
+	if g.FailOn != nil || g.FailOnNew {
 		n := 0
 		for _, f := range r.Findings {
-			if f.Suppressed != nil || (f.Baseline != nil && *f.Baseline == "fixed") {
+			if f.Suppressed != nil || (f.Baseline != nil && *f.Baseline == "fixed") || f.Confidence < g.MinConfidence {
 				continue
 			}
-			if f.Confidence >= g.MinConfidence && f.Severity >= *g.FailOn {
+			if g.FailOnNew && (f.Baseline == nil || *f.Baseline != "new") {
+				continue
+			}
+			if g.FailOn == nil || f.Severity >= *g.FailOn {
 				n++
 			}
 		}
 		if n > 0 {
-			out = append(out, fmt.Sprintf("%d finding(s) at or above %s (confidence ≥ %s)", n, *g.FailOn, g.MinConfidence))
+			what := fmt.Sprintf("at or above %s", g.FailOn)
+			switch {
+			case g.FailOnNew && g.FailOn != nil:
+				what = fmt.Sprintf("new since the baseline at or above %s", g.FailOn)
+			case g.FailOnNew:
+				what = "new since the baseline"
+			}
+			out = append(out, fmt.Sprintf("%d finding(s) %s (confidence ≥ %s)", n, what, g.MinConfidence))
 		}
 	}
 	if g.FailUnder != nil && r.Score != nil && *r.Score < *g.FailUnder {

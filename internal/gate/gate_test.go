@@ -38,3 +38,26 @@ func TestGates(t *testing.T) {
 		t.Error("no score (nothing assessed) cannot fail a score gate")
 	}
 }
+
+func TestFailOnNew(t *testing.T) {
+	newS, old := "new", "unchanged"
+	high := check.High
+	r := &report.Report{Findings: []check.Finding{
+		{Severity: check.Critical, Confidence: check.Confirmed, Baseline: &old},
+		{Severity: check.Medium, Confidence: check.Confirmed, Baseline: &newS},
+	}}
+	cases := []struct {
+		name string
+		g    Gate
+		fail bool
+	}{
+		{"any new finding", Gate{FailOnNew: true, MinConfidence: check.Likely}, true},
+		{"new at or above high", Gate{FailOnNew: true, FailOn: &high, MinConfidence: check.Likely}, false},
+		{"all findings at or above high", Gate{FailOn: &high, MinConfidence: check.Likely}, true},
+	}
+	for _, c := range cases {
+		if got := len(c.g.Evaluate(r)) > 0; got != c.fail {
+			t.Errorf("%s: fail=%v", c.name, got)
+		}
+	}
+}

@@ -4,6 +4,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -297,6 +298,9 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 	dec := json.NewDecoder(rd)
 	if err := dec.Decode(&r); err != nil {
 		return nil, err
+	}
+	if r.Schema != SchemaID {
+		return nil, fmt.Errorf("schema %q, want %q", r.Schema, SchemaID)
 	}
 	return &r, nil
 }
