@@ -166,7 +166,7 @@ func (ig *Ignore) Apply(r *report.Report, now time.Time) []string {
 		hit := false
 		for i := range r.Findings {
 			f := &r.Findings[i]
-			if f.Suppressed == nil && e.matches(*f) {
+			if f.Suppressed == nil && (f.Baseline == nil || *f.Baseline != Fixed) && e.matches(*f) {
 				reason := e.Reason
 				if e.Expires != "" {
 					reason += " (until " + e.Expires + ")"
