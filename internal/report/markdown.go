@@ -172,7 +172,7 @@ func WriteJUnit(w io.Writer, r *Report, o RenderOptions) error {
 			c := junitCase{Name: ru.ID + ": " + ru.Title, ClassName: "rampart." + string(cat)}
 			var failing, others []string
 			for _, f := range byRule[ru.ID] {
-				line := fmt.Sprintf("%s %s (%s, %s)", strings.ToUpper(f.Severity.String()), where(f), f.Confidence, f.Fingerprint)
+				line := fmt.Sprintf("%s %s (%s, %s; %s)", strings.ToUpper(f.Severity.String()), where(f), f.Confidence, f.Fingerprint, mappings(f))
 				if active(f) && f.Severity >= threshold {
 					failing = append(failing, line)
 				} else {

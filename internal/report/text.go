@@ -131,6 +131,9 @@ func WriteText(w io.Writer, r *Report, o TextOptions) error {
 		if f.Remediation != "" {
 			fmt.Fprintf(&b, "   %s %s\n", p.paint(dim, "fix:"), f.Remediation)
 		}
+		if m := mappings(f); m != "" {
+			fmt.Fprintf(&b, "   %s %s\n", p.paint(dim, "maps to:"), m)
+		}
 		if f.Suppressed != nil {
 			fmt.Fprintf(&b, "   suppressed: %s\n", *f.Suppressed)
 		}
