@@ -91,7 +91,7 @@ var (
 	flowWords    = []string{"purchase", "checkout", "order", "payment", "pay", "transfer", "redeem", "coupon", "signup", "register", "registration", "invite", "invitation", "vote", "booking", "book", "reservation", "reserve", "ticket", "comment", "post", "review", "message"}
 	// technicalWords mark integration plumbing, never a business flow ("register a webhook").
 	technicalWords = []string{"webhook", "hook", "callback", "subscription", "device", "token", "key", "client", "integration", "app", "setting", "config"}
-	llmHintWords   = []string{"chat", "assistant", "ask", "completion", "completions", "agent", "llm", "copilot", "gpt"}
+	llmHintWords   = []string{"chat", "chatbot", "assistant", "ask", "completion", "completions", "agent", "llm", "copilot", "gpt", "ai", "bot", "prompt", "inference"}
 	llmPathWords   = []string{"chat", "ask", "assistant", "agent", "llm", "generate"}
 	promptFields   = []string{"prompt", "input", "question", "query", "message"}
 	exactLLMPaths  = []string{"/v1/chat/completions", "/v1/completions", "/v1/messages", "/chat/completions"}

@@ -258,6 +258,15 @@ func fromObject(obj map[string]any, m *meta, depth int) string {
 			}
 		}
 	}
+	if msgs, ok := obj["messages"].([]any); ok { // a conversation: the last assistant turn
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if mm, ok := msgs[i].(map[string]any); ok && mm["role"] == "assistant" {
+				if s, ok := mm["content"].(string); ok {
+					return s
+				}
+			}
+		}
+	}
 	if parts, ok := obj["content"].([]any); ok { // Anthropic
 		var b strings.Builder
 		for _, p := range parts {

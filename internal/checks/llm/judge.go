@@ -82,6 +82,7 @@ var leakSignals = []struct {
 	{"rule list", false, regexp.MustCompile(`(?im)^\s*(\d+[.)]|[-*•])\s+(never|always|do not|don't|only|you must|you should)\b`)},
 	{"labelled secret", true, regexp.MustCompile(`(?i)\b(password|passphrase|api[ _-]?key|secret|access token|discount code|promo code|coupon code|partner code|access code|internal code|credentials?)\b\s*(is|:|=)\s*["'` + "`" + `]?[A-Za-z0-9][A-Za-z0-9_\-]{3,}`)},
 	{"key-shaped secret", true, regexp.MustCompile(`\b((sk|pk|rk)-[A-Za-z0-9_\-]{16,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abprs]-[A-Za-z0-9-]{10,})\b`)},
+	{"flag-shaped secret", true, regexp.MustCompile(`\b[A-Za-z]{2,8}\{[A-Za-z0-9_\-!@#$%^&*.]{4,}\}`)},
 	{"code-shaped secret", true, regexp.MustCompile(`\b[A-Z][A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){2,}\b`)},
 }
 
