@@ -13,8 +13,10 @@ import (
 // mdTopFindings is how many findings the markdown report shows in full.
 const mdTopFindings = 10
 
+// mdEscape neutralises text that may come from the target (a path, a model's
+// answer) for a markdown table or paragraph: no raw HTML, no links or images.
 func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`, "!", `\!`).Replace(s)
 }
 
 // WriteMarkdown renders a pull-request comment: a summary table, the top
@@ -92,7 +94,7 @@ func mdDetails(b *strings.Builder, f check.Finding) {
 		tag = " 🆕"
 	}
 	fmt.Fprintf(b, "<details><summary><b>%s</b> <code>%s</code> %s%s</summary>\n\n", strings.ToUpper(f.Severity.String()), f.Rule, mdEscape(where(f)), tag)
-	fmt.Fprintf(b, "%s (%s). %s\n\n", f.Title, f.Confidence, f.Detail)
+	fmt.Fprintf(b, "%s (%s). %s\n\n", f.Title, f.Confidence, mdEscape(f.Detail)) // the detail may quote the target
 	if f.Curl != "" {
 		fmt.Fprintf(b, "```sh\n%s\n```\n\n", shortTokens(f.Curl, 1500))
 	}

